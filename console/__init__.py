@@ -1,0 +1,1 @@
+"""Thingscope: the async core (no Qt)."""

@@ -1,0 +1,164 @@
+"""The backend-neutral surface the UI talks to: the `Fleet` protocol and the rows it hands out.
+
+The UI never sees an SDK type, a URL it has to build, httpx or raw JSON: only these frozen rows,
+`console.errors` (re-exported by `console.fleet`) and the coroutines of `Fleet`.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import AsyncIterator, Callable, Sequence
+from typing import Any, Protocol, runtime_checkable
+
+import msgspec
+
+__all__ = [
+    "Attribute",
+    "AttributeScopeInfo",
+    "ConnectionState",
+    "DashboardRow",
+    "DeviceCounts",
+    "DeviceDetails",
+    "DeviceQuery",
+    "DeviceRow",
+    "Fleet",
+    "LatestValue",
+    "Page",
+    "Point",
+    "Subscription",
+]
+
+
+class DeviceRow(msgspec.Struct, frozen=True, kw_only=True):
+    """One line of the device table, the same for every backend."""
+
+    id: str
+    name: str
+    profile: str = ""
+    label: str = ""
+    active: bool | None = None
+    customer: str = ""
+    gateway: bool = False
+    created_time: int = 0  # ms since epoch
+    type: str = ""
+
+
+class DeviceDetails(msgspec.Struct, frozen=True, kw_only=True):
+    row: DeviceRow
+    description: str = ""
+    extra: dict[str, str] = {}  # label -> text, shown as-is in the details panel
+
+
+class DashboardRow(msgspec.Struct, frozen=True, kw_only=True):
+    id: str
+    title: str
+    created_time: int = 0
+    customers: tuple[str, ...] = ()
+    public: bool = False
+
+
+class DeviceQuery(msgspec.Struct, frozen=True, kw_only=True):
+    """What the device table asks for; sorting and search run on the server where it can."""
+
+    text: str = ""
+    sort: str = "created_time"  # a DeviceRow field name
+    descending: bool = True
+    profile: str | None = None
+    active: bool | None = None
+
+
+class Page(msgspec.Struct, frozen=True, kw_only=True):
+    rows: tuple[Any, ...]
+    total: int
+    has_next: bool
+
+
+class DeviceCounts(msgspec.Struct, frozen=True, kw_only=True):
+    total: int
+    active: int
+    inactive: int
+
+
+class AttributeScopeInfo(msgspec.Struct, frozen=True, kw_only=True):
+    name: str  # "CLIENT_SCOPE", "SHARED_SCOPE", "SERVER_SCOPE"; on PocketBase "attributes"
+    title: str
+    writable: bool
+
+
+class Attribute(msgspec.Struct, frozen=True, kw_only=True):
+    key: str
+    scope: str
+    value: Any  # typed: bool, int, float, str, or a JSON object/list
+    last_update_ts: int = 0
+
+
+class LatestValue(msgspec.Struct, frozen=True, kw_only=True):
+    key: str
+    ts: int
+    value: Any  # the server's value: numbers may arrive as strings on ThingsBoard
+
+
+class Point(msgspec.Struct, frozen=True, kw_only=True, array_like=True):
+    ts: int
+    value: Any
+
+
+class ConnectionState(enum.Enum):
+    DISCONNECTED = "disconnected"
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    RECONNECTING = "reconnecting"
+    FAILED = "failed"
+
+
+class Subscription(Protocol):
+    """A live feed; `close()` stops it and releases the socket when it was the last one."""
+
+    async def close(self) -> None: ...
+
+
+TelemetryCallback = Callable[[str, str, Sequence[Point]], None]  # device id, key, points in order
+AttributeCallback = Callable[[str, Sequence[Attribute]], None]  # device id, changed attributes
+StateCallback = Callable[[ConnectionState, str], None]  # state, human-readable detail
+
+
+@runtime_checkable
+class Fleet(Protocol):
+    """Everything the console does with a server. Every method that talks to it is a coroutine."""
+
+    kind: str  # "thingsboard" | "pocketbase"
+    title: str  # what the status bar shows, e.g. "tenant@thingsboard.org @ tb.example.com"
+
+    async def connect(self) -> None: ...
+    async def close(self) -> None: ...
+
+    # devices
+    async def device_counts(self) -> DeviceCounts: ...
+    async def list_devices(self, query: DeviceQuery, page: int, page_size: int) -> Page: ...
+    def iter_device_pages(self, query: DeviceQuery, page_size: int = 1000) -> AsyncIterator[Sequence[DeviceRow]]: ...
+    async def get_device(self, device_id: str) -> DeviceDetails: ...
+    async def device_profiles(self) -> list[str]: ...
+    async def access_token(self, device_id: str) -> str: ...
+
+    # dashboards
+    async def list_dashboards(self, text: str, page: int, page_size: int) -> Page: ...
+    async def dashboard_json(self, dashboard_id: str) -> bytes: ...
+    def dashboard_url(self, dashboard_id: str) -> str: ...
+
+    # attributes and telemetry
+    def attribute_scopes(self) -> Sequence[AttributeScopeInfo]: ...
+    async def attributes(self, device_id: str, scope: str) -> list[Attribute]: ...
+    async def save_attributes(self, device_id: str, scope: str, values: dict[str, Any]) -> None: ...
+    async def delete_attributes(self, device_id: str, scope: str, keys: Sequence[str]) -> None: ...
+    async def latest_telemetry(self, device_id: str) -> list[LatestValue]: ...
+    async def telemetry_history(
+        self, device_id: str, keys: Sequence[str], start_ms: int, end_ms: int
+    ) -> dict[str, list[Point]]: ...
+
+    # live
+    async def subscribe_telemetry(
+        self, device_ids: Sequence[str], keys: Sequence[str], callback: TelemetryCallback
+    ) -> Subscription: ...
+    async def subscribe_attributes(self, device_id: str, callback: AttributeCallback) -> Subscription: ...
+    def on_state(self, callback: StateCallback) -> Callable[[], None]: ...
+

@@ -1,0 +1,1 @@
+"""ThingsBoard services, one module per resource."""

@@ -1,0 +1,1 @@
+"""Thingscope test suite."""

@@ -1,0 +1,1 @@
+"""Thingscope: the Qt application."""
