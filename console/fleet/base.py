@@ -151,9 +151,19 @@ class Fleet(Protocol):
     async def save_attributes(self, device_id: str, scope: str, values: dict[str, Any]) -> None: ...
     async def delete_attributes(self, device_id: str, scope: str, keys: Sequence[str]) -> None: ...
     async def latest_telemetry(self, device_id: str) -> list[LatestValue]: ...
+    async def telemetry_keys(self, device_id: str) -> list[str]: ...
     async def telemetry_history(
-        self, device_id: str, keys: Sequence[str], start_ms: int, end_ms: int
-    ) -> dict[str, list[Point]]: ...
+        self,
+        device_id: str,
+        keys: Sequence[str],
+        start_ms: int,
+        end_ms: int,
+        *,
+        agg: str = "NONE",  # NONE, AVG, MIN, MAX, SUM, COUNT
+        interval_ms: int = 0,
+    ) -> dict[str, list[Point]]:
+        """Complete history in [start_ms, end_ms), ascending; never silently truncated."""
+        ...
 
     # live
     async def subscribe_telemetry(
