@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.tbserver.fixture import tb_server, tb_server_factory  # noqa: F401  (ThingsBoard emulator)
+
 for _var in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
     os.environ.pop(_var, None)
 os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")

@@ -1,0 +1,56 @@
+"""Authentication, current user, system info (reference §1)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from .http import STORE_KEY, empty_ok, error_response, json_response, read_json, user_of
+from .store import Failure
+
+
+async def login(request: web.Request) -> web.Response:
+    store = request.app[STORE_KEY]
+    try:
+        body = await read_json(request)
+    except Failure:
+        body = None
+    if not isinstance(body, dict):
+        raise Failure(401, "Authentication failed", 10)
+    return json_response(store.login(body.get("username"), body.get("password")))
+
+
+async def refresh(request: web.Request) -> web.Response:
+    store = request.app[STORE_KEY]
+    try:
+        body = await read_json(request)
+    except Failure:
+        body = None
+    token = body.get("refreshToken") if isinstance(body, dict) else None
+    return json_response(store.refresh(token))
+
+
+async def not_supported(request: web.Request) -> web.Response:
+    return error_response(401, "Authentication method not supported", 10)
+
+
+async def logout(request: web.Request) -> web.Response:
+    request.app[STORE_KEY].logout(request["claims"])
+    return empty_ok()
+
+
+async def current_user(request: web.Request) -> web.Response:
+    return json_response(user_of(request).to_json())
+
+
+async def system_info(request: web.Request) -> web.Response:
+    return json_response({"version": "4.3.1.3", "artifact": "application", "name": "ThingsBoard", "type": "CE"})
+
+
+def setup(app: web.Application) -> None:
+    app.router.add_post("/api/auth/login", login)
+    app.router.add_route("*", "/api/auth/login", not_supported)
+    app.router.add_post("/api/auth/token", refresh)
+    app.router.add_route("*", "/api/auth/token", not_supported)
+    app.router.add_post("/api/auth/logout", logout)
+    app.router.add_get("/api/auth/user", current_user)
+    app.router.add_get("/api/system/info", system_info)
