@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.pocketbase.fixture import pb_server, pb_server_factory  # noqa: F401 - shared fixtures
 from tests.tbserver.fixture import tb_server, tb_server_factory  # noqa: F401  (ThingsBoard emulator)
 
 for _var in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
