@@ -1,0 +1,268 @@
+"""The device panel: tabs for Details, Attributes (by scope), Latest telemetry, and whatever plugs in (Chart).
+
+Plug-in contract: a tab widget may define `set_device(fleet, device_id)`; the panel calls it on every tab whenever the
+shown device changes (`device_id` None when nothing is selected). Everything loads through the task manager, and a
+newer selection drops the older loads (generation numbers).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QLabel,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from console.fleet import Attribute, DeviceDetails, Fleet, LatestValue
+from ui.models.paged import format_ms
+from ui.tasks import TaskManager
+
+__all__ = ["AttributesView", "DetailsView", "DevicePanel", "DeviceTab", "LatestTelemetryView", "format_value"]
+
+
+class DeviceTab(Protocol):
+    def set_device(self, fleet: Fleet | None, device_id: str | None) -> None: ...
+
+
+def format_value(value: Any) -> str:
+    """Attribute / telemetry value as text: JSON for objects and lists and booleans, as-is otherwise."""
+    if isinstance(value, bool) or isinstance(value, dict | list) or value is None:
+        return json.dumps(value, separators=(", ", ": "), ensure_ascii=False)
+    return str(value)
+
+
+def _table(columns: Sequence[str], parent: QWidget) -> QTableWidget:
+    table = QTableWidget(0, len(columns), parent)
+    table.setHorizontalHeaderLabels(list(columns))
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.verticalHeader().setVisible(False)
+    table.setAlternatingRowColors(True)
+    table.setWordWrap(False)
+    header = table.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    header.setStretchLastSection(True)
+    return table
+
+
+def _fill(table: QTableWidget, rows: Sequence[Sequence[str]]) -> None:
+    table.setRowCount(len(rows))
+    for r, cells in enumerate(rows):
+        for c, text in enumerate(cells):
+            item = QTableWidgetItem(text)
+            item.setToolTip(text if len(text) > 40 else "")
+            table.setItem(r, c, item)
+
+
+class _TabBase(QWidget):
+    """A table with a one-line note above it (loading / empty / error)."""
+
+    columns: Sequence[str] = ()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        self.note = QLabel(self)
+        self.note.setWordWrap(True)
+        self.table = _table(self.columns, self)
+        layout.addWidget(self.note)
+        layout.addWidget(self.table, 1)
+        self.show_note("Select a device.")
+
+    def show_note(self, text: str, error: bool = False) -> None:
+        self.note.setStyleSheet("color: #c0392b;" if error else "color: palette(mid);")
+        self.note.setText(text)
+        self.note.setVisible(bool(text))
+
+    def clear(self, note: str = "Select a device.") -> None:
+        self.table.setRowCount(0)
+        self.show_note(note)
+
+
+class DetailsView(_TabBase):
+    columns = ("Field", "Value")
+
+    def show_details(self, details: DeviceDetails) -> None:
+        row = details.row
+        state = "" if row.active is None else ("Active" if row.active else "Inactive")
+        rows = [
+            ("Name", row.name),
+            ("Id", row.id),
+            ("Device profile", row.profile),
+            ("Label", row.label),
+            ("State", state),
+            ("Customer", row.customer),
+            ("Is gateway", "Yes" if row.gateway else "No"),
+            ("Created time", format_ms(row.created_time)),
+        ]
+        if row.type and row.type != row.profile:
+            rows.append(("Type", row.type))
+        if details.description:
+            rows.append(("Description", details.description))
+        rows.extend(details.extra.items())
+        _fill(self.table, rows)
+        self.show_note("")
+
+
+class AttributesView(_TabBase):
+    """Read-only attributes of every scope the fleet has; the attribute editor replaces it."""
+
+    columns = ("Scope", "Key", "Value", "Last update")
+
+    def show_attributes(self, attributes: Sequence[Attribute], titles: dict[str, str]) -> None:
+        ordered = sorted(attributes, key=lambda a: (list(titles).index(a.scope) if a.scope in titles else 99, a.key))
+        _fill(
+            self.table,
+            [
+                (titles.get(a.scope, a.scope), a.key, format_value(a.value), format_ms(a.last_update_ts))
+                for a in ordered
+            ],
+        )
+        self.show_note("" if attributes else "This device has no attributes.")
+
+
+class LatestTelemetryView(_TabBase):
+    columns = ("Key", "Value", "Time")
+
+    def show_latest(self, values: Sequence[LatestValue]) -> None:
+        ordered = sorted(values, key=lambda v: v.key)
+        _fill(self.table, [(v.key, format_value(v.value), format_ms(v.ts)) for v in ordered])
+        self.show_note("" if values else "No telemetry yet.")
+
+
+class DevicePanel(QTabWidget):
+    """Details / Attributes / Latest telemetry for the current device, plus tabs others add."""
+
+    device_changed = Signal(object)  # device id or None
+    details_loaded = Signal(object)  # DeviceDetails
+
+    def __init__(self, tasks: TaskManager, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._tasks = tasks
+        self._fleet: Fleet | None = None
+        self._device_id: str | None = None
+        self._generation = 0
+        self.details_view = DetailsView(self)
+        self.attributes_view: QWidget = AttributesView(self)
+        self.latest_view = LatestTelemetryView(self)
+        self.addTab(self.details_view, "Details")
+        self.addTab(self.attributes_view, "Attributes")
+        self.addTab(self.latest_view, "Latest telemetry")
+        self.setDocumentMode(True)
+
+    # --- public plug-in API -------------------------------------------------------------------------------
+
+    def add_tab(self, widget: QWidget, title: str) -> int:
+        """Add a tab (e.g. Chart). If it has `set_device(fleet, device_id)` it follows the selection."""
+        index = self.addTab(widget, title)
+        self._notify(widget)
+        return index
+
+    def set_attributes_widget(self, factory: Callable[[DevicePanel], QWidget]) -> QWidget:
+        """Replace the read-only attributes view by `factory(panel)` (the editor); it gets `set_device` calls."""
+        index = self.indexOf(self.attributes_view)
+        widget = factory(self)
+        old = self.attributes_view
+        self.removeTab(index)
+        self.insertTab(index, widget, "Attributes")
+        old.deleteLater()
+        self.attributes_view = widget
+        self._notify(widget)
+        return widget
+
+    @property
+    def fleet(self) -> Fleet | None:
+        return self._fleet
+
+    @property
+    def device_id(self) -> str | None:
+        return self._device_id
+
+    @property
+    def tasks(self) -> TaskManager:
+        return self._tasks
+
+    # --- selection ----------------------------------------------------------------------------------------
+
+    def set_device(self, fleet: Fleet | None, device_id: str | None) -> None:
+        self._generation += 1
+        self._fleet = fleet
+        self._device_id = device_id
+        for i in range(self.count()):
+            self._notify(self.widget(i))
+        self.device_changed.emit(device_id)
+        if fleet is None or device_id is None:
+            self.details_view.clear()
+            if isinstance(self.attributes_view, AttributesView):
+                self.attributes_view.clear()
+            self.latest_view.clear()
+            return
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Reload the built-in tabs for the current device."""
+        fleet, device_id, generation = self._fleet, self._device_id, self._generation
+        if fleet is None or device_id is None:
+            return
+        self.details_view.show_note("Loading…")
+        self._tasks.start(
+            self._load_details(fleet, device_id, generation),
+            "Loading device",
+            on_error=lambda m: self._failed(self.details_view, m, generation),
+        )
+        if isinstance(self.attributes_view, AttributesView):
+            self.attributes_view.show_note("Loading…")
+            self._tasks.start(
+                self._load_attributes(fleet, device_id, generation),
+                "Loading attributes",
+                on_error=lambda m: self._failed(self.attributes_view, m, generation),  # type: ignore[arg-type]
+            )
+        self.latest_view.show_note("Loading…")
+        self._tasks.start(
+            self._load_latest(fleet, device_id, generation),
+            "Loading latest telemetry",
+            on_error=lambda m: self._failed(self.latest_view, m, generation),
+        )
+
+    def _notify(self, widget: QWidget) -> None:
+        set_device = getattr(widget, "set_device", None)
+        if callable(set_device):
+            set_device(self._fleet, self._device_id)
+
+    def _failed(self, view: _TabBase, message: str, generation: int) -> None:
+        if generation == self._generation:
+            view.table.setRowCount(0)
+            view.show_note(message, error=True)
+
+    async def _load_details(self, fleet: Fleet, device_id: str, generation: int) -> None:
+        details = await fleet.get_device(device_id)
+        if generation == self._generation:
+            self.details_view.show_details(details)
+            self.details_loaded.emit(details)
+
+    async def _load_attributes(self, fleet: Fleet, device_id: str, generation: int) -> None:
+        scopes = list(fleet.attribute_scopes())
+        found: list[Attribute] = []
+        for scope in scopes:
+            found.extend(await fleet.attributes(device_id, scope.name))
+            if generation != self._generation:
+                return
+        view = self.attributes_view
+        if isinstance(view, AttributesView):
+            view.show_attributes(found, {s.name: s.title for s in scopes})
+
+    async def _load_latest(self, fleet: Fleet, device_id: str, generation: int) -> None:
+        values = await fleet.latest_telemetry(device_id)
+        if generation == self._generation:
+            self.latest_view.show_latest(values)
