@@ -26,6 +26,7 @@ __all__ = [
     "Page",
     "Point",
     "Subscription",
+    "aggregate_points",
 ]
 
 
@@ -172,3 +173,62 @@ class Fleet(Protocol):
     async def subscribe_attributes(self, device_id: str, callback: AttributeCallback) -> Subscription: ...
     def on_state(self, callback: StateCallback) -> Callable[[], None]: ...
 
+
+
+# --- helpers shared by the adapters ----------------------------------------------------------------------------
+
+_AGGREGATIONS = ("AVG", "MIN", "MAX", "SUM", "COUNT")
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return 1.0 if value else 0.0
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    return None
+
+
+def aggregate_points(points: Sequence[Point], start_ms: int, end_ms: int, interval_ms: int, agg: str) -> list[Point]:
+    """Aggregate ascending raw points the way ThingsBoard does (reference §5.3), for backends that cannot.
+
+    Buckets are [b, min(b + interval, end)) from `start_ms`; a point's ts is its bucket's midpoint; empty buckets are
+    skipped; values that are not numbers are ignored (COUNT counts every point). AVG gives a float, COUNT an int.
+    """
+    agg = agg.upper()
+    if agg not in _AGGREGATIONS:
+        raise ValueError(f"unknown aggregation {agg!r}; expected one of {', '.join(_AGGREGATIONS)}")
+    if interval_ms <= 0:
+        raise ValueError("interval_ms must be positive")
+    buckets: dict[int, list[Any]] = {}
+    for point in points:
+        if start_ms <= point.ts < end_ms:
+            buckets.setdefault((point.ts - start_ms) // interval_ms, []).append(point.value)
+    out = []
+    for index in sorted(buckets):
+        begin = start_ms + index * interval_ms
+        finish = min(begin + interval_ms, end_ms)
+        values = buckets[index]
+        ts = begin + (finish - begin) // 2
+        if agg == "COUNT":
+            out.append(Point(ts=ts, value=len(values)))
+            continue
+        numbers = [n for n in (_number(v) for v in values) if n is not None]
+        if not numbers:
+            continue
+        if agg == "AVG":
+            value: Any = sum(numbers) / len(numbers)
+        elif agg == "MIN":
+            value = min(numbers)
+        elif agg == "MAX":
+            value = max(numbers)
+        else:
+            value = sum(numbers)
+        if agg != "AVG" and all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+            value = int(value)
+        out.append(Point(ts=ts, value=value))
+    return out

@@ -1,0 +1,142 @@
+"""`DemoFleetRunner`: the `--demo` fleet. A private local PocketBase, the demo schema, a seeded fleet on first run,
+simulated devices while it runs, and a `PocketBaseFleet` connected to it.
+
+    runner = DemoFleetRunner()          # data under platformdirs user_data_dir("thingscope")/demo
+    fleet = await runner.start()        # also runner.fleet
+    ...
+    await runner.stop()                 # stops the simulator, the fleet and the server process; data stays
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import time
+from pathlib import Path
+from types import TracebackType
+
+import platformdirs
+
+from console.demo import data
+from console.demo.schema import DEVICES
+from console.demo.seeding import SeedSummary, enable_batch, ensure_schema, is_seeded, seed
+from console.demo.simulator import Simulator
+from console.errors import ApiError
+from console.fleet.pocketbase import SUPERUSERS, PocketBaseFleet
+from console.pocketbase.client import PocketBase
+from console.pocketbase.local import LocalPocketBase
+
+__all__ = ["DEMO_SUPERUSER", "DemoFleetRunner", "default_demo_dir"]
+
+log = logging.getLogger(__name__)
+
+DEMO_SUPERUSER = "demo@example.com"
+
+
+def default_demo_dir() -> Path:
+    return Path(platformdirs.user_data_dir("thingscope")) / "demo"
+
+
+class DemoFleetRunner:
+    """Runs the embedded demo; `start()` returns the connected fleet, `stop()` releases everything."""
+
+    def __init__(
+        self,
+        data_dir: str | os.PathLike[str] | None = None,
+        *,
+        config: data.DemoConfig | None = None,
+        simulate: bool = True,
+        port: int | None = None,
+    ) -> None:
+        self.data_dir = Path(data_dir) if data_dir is not None else default_demo_dir()
+        self.config = config or data.DemoConfig()
+        self.simulate = simulate
+        self.server = LocalPocketBase(self.data_dir / "pb_data", port, superuser_email=DEMO_SUPERUSER)
+        self.fleet: PocketBaseFleet | None = None
+        self.simulator: Simulator | None = None
+        self.seeded: SeedSummary | None = None  # set when this start filled an empty database
+        self._admin: PocketBase | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    def __repr__(self) -> str:
+        return f"DemoFleetRunner({str(self.data_dir)!r}, running={self.running})"
+
+    @property
+    def running(self) -> bool:
+        return self.server.running
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    async def start(self) -> PocketBaseFleet:
+        """Start the server, create the schema, seed when empty, start the simulator, connect the fleet."""
+        if self.fleet is not None:
+            return self.fleet
+        try:
+            await self.server.astart()
+            admin = self._admin = PocketBase(self.server.url)
+            await admin.collection(SUPERUSERS).auth_with_password(
+                self.server.superuser_email, self.server.superuser_password
+            )
+            await enable_batch(admin)
+            await ensure_schema(admin)
+            if not await is_seeded(admin):
+                self.seeded = await seed(admin, self.config, int(time.time() * 1000))
+            if self.simulate:
+                await self._start_simulator(admin)
+            fleet = PocketBaseFleet(
+                self.server.url, identity=self.server.superuser_email, password=self.server.superuser_password
+            )
+            await fleet.connect()
+            fleet.title = f"Demo fleet @ {self.server.url.split('://', 1)[-1]}"
+            self.fleet = fleet
+            return fleet
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def _start_simulator(self, admin: PocketBase) -> None:
+        devices = data.make_devices(self.config, int(time.time() * 1000))
+        stored = set()
+        async for records in admin.collection(DEVICES).iter_pages(1000, fields="name"):
+            stored.update(r.get_string_value("name") for r in records)
+        self.simulator = Simulator(admin, self.config, [d for d in devices if d.name in stored])
+        self._task = asyncio.create_task(self._run_simulator(), name="demo-simulator")
+
+    async def _run_simulator(self) -> None:
+        assert self.simulator is not None
+        try:
+            await self.simulator.run()
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # the demo keeps working without live data; say why once
+            log.exception("the demo simulator stopped")
+
+    async def stop(self) -> None:
+        """Stop the simulator, close the clients and stop the server process (the data folder stays)."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        fleet, self.fleet = self.fleet, None
+        if fleet is not None:
+            with contextlib.suppress(ApiError):
+                await fleet.close()
+        admin, self._admin = self._admin, None
+        if admin is not None:
+            with contextlib.suppress(ApiError):
+                await admin.close()
+        await asyncio.to_thread(self.server.stop)
+
+    async def __aenter__(self) -> DemoFleetRunner:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.stop()

@@ -1,0 +1,143 @@
+"""Simulated devices: post telemetry, flip active state now and then, and keep the history bounded.
+
+Each tick (every `fast_period_s`) is one batch transaction: the fast devices post every key, one slice of the slow
+devices posts (so the slow ones spread evenly over `slow_period_s`), and occasionally one device goes inactive or
+comes back. Timestamps are whole seconds, so pruning can thin old live data to exactly one point per minute:
+
+    older than live_retention_s      keep only points on a whole minute (the 1-minute history the charts show)
+    older than max_retention_days    drop
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import random
+import time
+from collections.abc import Callable
+
+from console.demo import data
+from console.demo.schema import ATTRIBUTES, DEVICES, LATEST, TELEMETRY, row_id
+from console.demo.seeding import BatchWriter, device_id
+from console.errors import ApiError
+from console.pocketbase.client import PocketBase
+
+__all__ = ["PRUNE_EVERY_S", "Simulator", "prune_statements"]
+
+log = logging.getLogger(__name__)
+
+PRUNE_EVERY_S = 60.0
+
+
+def prune_statements(now_ms: int, live_retention_s: int, max_retention_days: int) -> list[str]:
+    """The SQL that keeps the telemetry table bounded (numbers only: nothing user-typed goes in)."""
+    thin_before = int(now_ms - live_retention_s * 1000)
+    drop_before = int(now_ms - max_retention_days * 86_400_000)
+    return [
+        f"DELETE FROM {TELEMETRY} WHERE ts < {thin_before} AND ts % 60000 != 0",
+        f"DELETE FROM {TELEMETRY} WHERE ts < {drop_before}",
+    ]
+
+
+class Simulator:
+    """Drives the demo devices on a PocketBase that holds the seeded demo schema."""
+
+    def __init__(
+        self,
+        pb: PocketBase,
+        config: data.DemoConfig,
+        devices: list[data.DemoDevice],
+        *,
+        clock: Callable[[], float] = time.time,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.pb = pb
+        self.config = config
+        self.devices = devices
+        self.clock = clock
+        self.rng = rng or random.Random()
+        self.fast = devices[: config.fast_devices]
+        self.slow = devices[config.fast_devices :]
+        self.slots = max(1, round(config.slow_period_s / config.fast_period_s))
+        self.active = {d.name: d.active for d in devices}
+        self.ticks = 0
+        self.points_posted = 0
+        self.flips = 0
+        self.errors = 0
+        self._last_prune = 0.0
+
+    async def run(self) -> None:
+        """Tick until cancelled; a failed tick is logged and the next one tries again."""
+        await self._load_active_states()
+        period = self.config.fast_period_s
+        next_tick = math.ceil(self.clock() / period) * period
+        while True:
+            delay = next_tick - self.clock()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            try:
+                await self.tick(int(next_tick * 1000) // 1000 * 1000)
+            except ApiError as exc:
+                self.errors += 1
+                log.warning("demo simulator tick failed: %s", exc.message)
+            # skip ticks we were too slow for instead of bursting to catch up
+            next_tick = max(next_tick + period, math.ceil(self.clock() / period) * period)
+
+    async def _load_active_states(self) -> None:
+        """Resume with the states a previous run left (devices flip while the app is open)."""
+        async for records in self.pb.collection(DEVICES).iter_pages(1000, fields="name,active"):
+            for record in records:
+                name = record.get_string_value("name")
+                if name in self.active:
+                    self.active[name] = record.get_bool_value("active")
+
+    async def tick(self, ts_ms: int) -> None:
+        """One round of posts (at `ts_ms`, whole seconds) as one transaction, then pruning when due."""
+        writer = BatchWriter(self.pb, size=1000)
+        slot = self.ticks % self.slots
+        posting = [d for d in self.fast if self.active[d.name]]
+        posting += [d for d in self.slow[slot :: self.slots] if self.active[d.name]]
+        for device in posting:
+            ident = device_id(device.name)
+            for spec in data.profile_spec(device.profile).keys:
+                value = data.signal_value(spec, device.phase, ts_ms, self.rng)
+                point = {"device": ident, "key": spec.key, "ts": ts_ms, "value": value}
+                await writer.create(TELEMETRY, point)
+                await writer.upsert(LATEST, {"id": row_id(ident, spec.key), **point})
+                self.points_posted += 1
+        if self.slow and self.rng.random() < self.config.flip_probability:
+            await self._flip(writer, self.rng.choice(self.slow), ts_ms)
+        await writer.flush()
+        self.ticks += 1
+        if self.clock() - self._last_prune >= PRUNE_EVERY_S:
+            self._last_prune = self.clock()
+            await self.prune(ts_ms)
+
+    async def _flip(self, writer: BatchWriter, device: data.DemoDevice, ts_ms: int) -> None:
+        state = not self.active[device.name]
+        self.active[device.name] = state
+        self.flips += 1
+        ident = device_id(device.name)
+        await writer.update(DEVICES, ident, {"active": state, "last_activity": ts_ms})
+        for key, value in (("active", state), ("lastActivityTime", ts_ms)):
+            await writer.upsert(
+                ATTRIBUTES,
+                {
+                    "id": row_id(ident, "SERVER_SCOPE", key),
+                    "device": ident,
+                    "scope": "SERVER_SCOPE",
+                    "key": key,
+                    "value": value,
+                    "last_update_ts": ts_ms,
+                },
+            )
+
+    async def prune(self, now_ms: int) -> None:
+        """Thin and drop old telemetry through the superuser SQL endpoint (no per-row deletes)."""
+        for statement in prune_statements(now_ms, self.config.live_retention_s, self.config.max_retention_days):
+            try:
+                await self.pb.send("/api/sql", method="POST", body={"query": statement})
+            except ApiError as exc:
+                log.warning("demo telemetry pruning failed: %s", exc.message)
+                return

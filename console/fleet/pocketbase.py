@@ -1,0 +1,455 @@
+"""The PocketBase fleet: the `Fleet` protocol over the demo schema's collections (see `console.demo.schema`).
+
+Sort, search and filters run on the server (PocketBase `sort` and a `pb.filter(...)`-bound filter, never a value
+spliced by hand); live values arrive over realtime subscriptions with a server-side filter. Attribute and latest rows
+have ids derived from their natural key, so an upsert is "update, else create" with no lookup. History comes back
+complete (every page) and, when asked, aggregated here into ThingsBoard-shaped buckets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+import msgspec
+
+from console.demo.schema import ATTRIBUTES, DASHBOARDS, DEVICE_PROFILES, DEVICES, LATEST, SCOPES, TELEMETRY, row_id
+from console.errors import ApiError, NotFoundError, PermissionDeniedError
+from console.fleet.base import (
+    Attribute,
+    AttributeCallback,
+    AttributeScopeInfo,
+    ConnectionState,
+    DashboardRow,
+    DeviceCounts,
+    DeviceDetails,
+    DeviceQuery,
+    DeviceRow,
+    LatestValue,
+    Page,
+    Point,
+    StateCallback,
+    TelemetryCallback,
+    aggregate_points,
+)
+from console.pocketbase.client import PocketBase
+from console.pocketbase.filter import build_filter
+from console.pocketbase.models import RecordModel
+
+__all__ = [
+    "PocketBaseFleet",
+    "attribute_from_record",
+    "dashboard_row_from_record",
+    "device_filter",
+    "device_row_from_record",
+    "device_sort",
+    "parse_pb_date",
+]
+
+log = logging.getLogger(__name__)
+
+SUPERUSERS = "_superusers"
+_FILTER_CHUNK = 60  # device ids per realtime subscription: a filter may be at most 3500 characters
+
+# DeviceRow field -> devices field; `id` breaks ties so concurrent pages never overlap or skip.
+_SORT_FIELDS = {
+    "created_time": "created_time",
+    "name": "name",
+    "profile": "profile",
+    "label": "label",
+    "customer": "customer",
+    "type": "type",
+    "active": "active",
+    "gateway": "gateway",
+}
+
+_SCOPE_INFO = (
+    AttributeScopeInfo(name="CLIENT_SCOPE", title="Client attributes", writable=False),
+    AttributeScopeInfo(name="SHARED_SCOPE", title="Shared attributes", writable=True),
+    AttributeScopeInfo(name="SERVER_SCOPE", title="Server attributes", writable=True),
+)
+
+
+# --- pure mapping (unit-tested on sample records) ------------------------------------------------------------
+
+
+def parse_pb_date(text: str) -> int:
+    """PocketBase's "YYYY-MM-DD HH:MM:SS.mmmZ" as ms since the epoch (0 when empty or unreadable)."""
+    if not text:
+        return 0
+    try:
+        parsed = dt.datetime.fromisoformat(text.replace(" ", "T").replace("Z", "+00:00"))
+    except ValueError:
+        return 0
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.UTC)
+    return int(parsed.timestamp() * 1000)
+
+
+def device_row_from_record(record: Mapping[str, Any]) -> DeviceRow:
+    get = record.get
+    return DeviceRow(
+        id=str(get("id", "")),
+        name=str(get("name") or ""),
+        profile=str(get("profile") or ""),
+        label=str(get("label") or ""),
+        active=bool(get("active")) if get("active") is not None else None,
+        customer=str(get("customer") or ""),
+        gateway=bool(get("gateway")),
+        created_time=int(get("created_time") or 0) or parse_pb_date(str(get("created") or "")),
+        type=str(get("type") or get("profile") or ""),
+    )
+
+
+def dashboard_row_from_record(record: Mapping[str, Any]) -> DashboardRow:
+    customers = record.get("customers") or []
+    return DashboardRow(
+        id=str(record.get("id", "")),
+        title=str(record.get("title") or ""),
+        created_time=parse_pb_date(str(record.get("created") or "")),
+        customers=tuple(str(c) for c in customers) if isinstance(customers, list) else (),
+        public=bool(record.get("public")),
+    )
+
+
+def attribute_from_record(record: Mapping[str, Any]) -> Attribute:
+    return Attribute(
+        key=str(record.get("key") or ""),
+        scope=str(record.get("scope") or ""),
+        value=record.get("value"),
+        last_update_ts=int(record.get("last_update_ts") or 0),
+    )
+
+
+def device_sort(query: DeviceQuery) -> str:
+    """The PocketBase `sort` for a device query (unknown fields sort by creation time)."""
+    field = _SORT_FIELDS.get(query.sort, "created_time")
+    sign = "-" if query.descending else ""
+    return f"{sign}{field},{sign}id"
+
+
+def device_filter(query: DeviceQuery) -> str:
+    """The bound PocketBase filter for a device query: text search like ThingsBoard's deviceInfos, plus filters."""
+    parts = []
+    values: dict[str, Any] = {}
+    if query.text.strip():
+        values["q"] = query.text.strip()
+        parts.append("(name ~ {:q} || label ~ {:q} || type ~ {:q} || customer ~ {:q})")
+    if query.profile:
+        values["profile"] = query.profile
+        parts.append("profile = {:profile}")
+    if query.active is not None:
+        values["active"] = query.active
+        parts.append("active = {:active}")
+    return build_filter(" && ".join(parts), values) if parts else ""
+
+
+def _any_of(field: str, values: Sequence[str], prefix: str) -> tuple[str, dict[str, Any]]:
+    names = {f"{prefix}{i}": value for i, value in enumerate(values)}
+    return "(" + " || ".join(f"{field} = {{:{name}}}" for name in names) + ")", names
+
+
+# --- the fleet -----------------------------------------------------------------------------------------------
+
+
+class _Subscription:
+    """Closes every realtime listener it holds (once)."""
+
+    def __init__(self, unsubscribes: list[Callable[[], Any]]) -> None:
+        self._unsubscribes = unsubscribes
+
+    async def close(self) -> None:
+        unsubscribes, self._unsubscribes = self._unsubscribes, []
+        for unsubscribe in unsubscribes:
+            with contextlib.suppress(ApiError):
+                await unsubscribe()
+
+
+class PocketBaseFleet:
+    """A PocketBase server holding the demo schema, seen through the `Fleet` protocol."""
+
+    kind = "pocketbase"
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        identity: str,
+        password: str,
+        auth_collection: str = SUPERUSERS,
+        verify: Any = True,
+        proxy: str | None = None,
+        client: PocketBase | None = None,
+    ) -> None:
+        self.pb = client if client is not None else PocketBase(url, verify=verify, proxy=proxy or None)
+        self.url = self.pb.base_url
+        self.identity = identity
+        self._password = password
+        self.auth_collection = auth_collection or SUPERUSERS
+        host = self.url.split("://", 1)[-1]
+        self.title = f"{identity} @ {host}"
+        self._state_listeners: list[StateCallback] = []
+        self.state = ConnectionState.DISCONNECTED
+
+    def __repr__(self) -> str:
+        return f"PocketBaseFleet({self.url!r}, identity={self.identity!r})"
+
+    # --- lifecycle ---------------------------------------------------------------------------------------
+
+    def on_state(self, callback: StateCallback) -> Callable[[], None]:
+        self._state_listeners.append(callback)
+
+        def remove() -> None:
+            with contextlib.suppress(ValueError):
+                self._state_listeners.remove(callback)
+
+        return remove
+
+    def _set_state(self, state: ConnectionState, detail: str = "") -> None:
+        self.state = state
+        for listener in list(self._state_listeners):
+            try:
+                listener(state, detail)
+            except Exception:  # a broken listener must not break the fleet
+                log.exception("connection-state listener failed")
+
+    async def connect(self) -> None:
+        """Sign in; raises `AuthenticationError` (or another `ApiError`) with the server's message."""
+        self._set_state(ConnectionState.CONNECTING, self.url)
+        try:
+            await self.pb.collection(self.auth_collection).auth_with_password(self.identity, self._password)
+        except ApiError as exc:
+            self._set_state(ConnectionState.FAILED, exc.message)
+            raise
+        self._set_state(ConnectionState.CONNECTED, self.title)
+
+    async def close(self) -> None:
+        await self.pb.close()
+        self._set_state(ConnectionState.DISCONNECTED, "")
+
+    # --- devices -----------------------------------------------------------------------------------------
+
+    async def device_counts(self) -> DeviceCounts:
+        devices = self.pb.collection(DEVICES)
+        total, active = await asyncio.gather(
+            devices.get_list(1, 1, fields="id"),
+            devices.get_list(1, 1, filter="active = true", fields="id"),
+        )
+        return DeviceCounts(
+            total=total.total_items, active=active.total_items, inactive=total.total_items - active.total_items
+        )
+
+    async def list_devices(self, query: DeviceQuery, page: int, page_size: int) -> Page:
+        """One page (0-based `page`, as on ThingsBoard)."""
+        result = await self.pb.collection(DEVICES).get_list(
+            page + 1, page_size, filter=device_filter(query) or None, sort=device_sort(query)
+        )
+        rows = tuple(device_row_from_record(r) for r in result.items)
+        return Page(rows=rows, total=result.total_items, has_next=page + 1 < result.total_pages)
+
+    async def iter_device_pages(self, query: DeviceQuery, page_size: int = 1000) -> AsyncIterator[Sequence[DeviceRow]]:
+        """Every matching device, page by page in order; the first page arrives before the rest is asked for."""
+        async for records in self.pb.collection(DEVICES).iter_pages(
+            min(page_size, 1000), filter=device_filter(query) or None, sort=device_sort(query)
+        ):
+            yield [device_row_from_record(r) for r in records]
+
+    async def get_device(self, device_id: str) -> DeviceDetails:
+        record = await self.pb.collection(DEVICES).get_one(device_id)
+        extra = {
+            "Device id": record.id,
+            "Site": record.get_string_value("site"),
+            "Firmware": record.get_string_value("firmware"),
+        }
+        last = record.get_int_value("last_activity")
+        if last:
+            extra["Last activity"] = dt.datetime.fromtimestamp(last / 1000, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+        return DeviceDetails(
+            row=device_row_from_record(record),
+            description=record.get_string_value("description"),
+            extra={k: v for k, v in extra.items() if v},
+        )
+
+    async def device_profiles(self) -> list[str]:
+        records = await self.pb.collection(DEVICE_PROFILES).get_full_list(sort="name", fields="name")
+        return [r.get_string_value("name") for r in records]
+
+    async def access_token(self, device_id: str) -> str:
+        record = await self.pb.collection(DEVICES).get_one(device_id, fields="id,access_token")
+        return record.get_string_value("access_token")
+
+    # --- dashboards --------------------------------------------------------------------------------------
+
+    async def list_dashboards(self, text: str, page: int, page_size: int) -> Page:
+        flt = build_filter("title ~ {:q}", q=text.strip()) if text.strip() else None
+        result = await self.pb.collection(DASHBOARDS).get_list(page + 1, page_size, filter=flt, sort="title,id")
+        rows = tuple(dashboard_row_from_record(r) for r in result.items)
+        return Page(rows=rows, total=result.total_items, has_next=page + 1 < result.total_pages)
+
+    async def dashboard_json(self, dashboard_id: str) -> bytes:
+        record = await self.pb.collection(DASHBOARDS).get_one(dashboard_id)
+        body = {k: record.get(k) for k in ("id", "title", "customers", "public", "configuration")}
+        body["created"] = record.get("created")
+        return msgspec.json.format(msgspec.json.encode(body), indent=2)
+
+    def dashboard_url(self, dashboard_id: str) -> str:
+        """PocketBase has no dashboard viewer: open the record in its admin UI."""
+        return f"{self.url}/_/#/collections?collection={DASHBOARDS}&recordId={dashboard_id}"
+
+    # --- attributes --------------------------------------------------------------------------------------
+
+    def attribute_scopes(self) -> Sequence[AttributeScopeInfo]:
+        return _SCOPE_INFO
+
+    @staticmethod
+    def _check_scope(scope: str, *, writing: bool) -> None:
+        if scope not in SCOPES:
+            raise ApiError(f"Unknown attribute scope {scope!r}.", status=400)
+        if writing and scope == "CLIENT_SCOPE":
+            raise PermissionDeniedError("Client attributes are reported by the device and are read-only.", status=400)
+
+    async def attributes(self, device_id: str, scope: str) -> list[Attribute]:
+        self._check_scope(scope, writing=False)
+        records = await self.pb.collection(ATTRIBUTES).get_full_list(
+            filter=build_filter("device = {:d} && scope = {:s}", d=device_id, s=scope), sort="key"
+        )
+        return [attribute_from_record(r) for r in records]
+
+    async def save_attributes(self, device_id: str, scope: str, values: dict[str, Any]) -> None:
+        self._check_scope(scope, writing=True)
+        now = _now_ms()
+        await asyncio.gather(
+            *(
+                self._upsert(
+                    ATTRIBUTES,
+                    row_id(device_id, scope, key),
+                    {"device": device_id, "scope": scope, "key": key, "value": value, "last_update_ts": now},
+                )
+                for key, value in values.items()
+            )
+        )
+
+    async def _upsert(self, collection: str, record_id: str, body: dict[str, Any]) -> None:
+        service = self.pb.collection(collection)
+        try:
+            await service.update(record_id, body, fields="id")
+        except NotFoundError:
+            await service.create({"id": record_id, **body}, fields="id")
+
+    async def delete_attributes(self, device_id: str, scope: str, keys: Sequence[str]) -> None:
+        self._check_scope(scope, writing=True)
+
+        async def delete(key: str) -> None:
+            with contextlib.suppress(NotFoundError):
+                await self.pb.collection(ATTRIBUTES).delete(row_id(device_id, scope, key))
+
+        await asyncio.gather(*(delete(key) for key in keys))
+
+    # --- telemetry ---------------------------------------------------------------------------------------
+
+    async def latest_telemetry(self, device_id: str) -> list[LatestValue]:
+        records = await self.pb.collection(LATEST).get_full_list(
+            filter=build_filter("device = {:d}", d=device_id), sort="key"
+        )
+        return [
+            LatestValue(key=r.get_string_value("key"), ts=r.get_int_value("ts"), value=r.get("value")) for r in records
+        ]
+
+    async def telemetry_keys(self, device_id: str) -> list[str]:
+        records = await self.pb.collection(LATEST).get_full_list(
+            filter=build_filter("device = {:d}", d=device_id), sort="key", fields="key"
+        )
+        return [r.get_string_value("key") for r in records]
+
+    async def telemetry_history(
+        self,
+        device_id: str,
+        keys: Sequence[str],
+        start_ms: int,
+        end_ms: int,
+        *,
+        agg: str = "NONE",
+        interval_ms: int = 0,
+    ) -> dict[str, list[Point]]:
+        """Complete history in [start_ms, end_ms), ascending (every page is read); aggregated here when asked."""
+        if not keys or end_ms <= start_ms:
+            return {}
+        key_filter, key_values = _any_of("key", list(keys), "k")
+        flt = build_filter(
+            "device = {:d} && ts >= {:start} && ts < {:end} && " + key_filter,
+            {"d": device_id, "start": int(start_ms), "end": int(end_ms), **key_values},
+        )
+        out: dict[str, list[Point]] = {}
+        async for records in self.pb.collection(TELEMETRY).iter_pages(
+            1000, filter=flt, sort="ts,id", fields="key,ts,value"
+        ):
+            for record in records:
+                out.setdefault(record.get_string_value("key"), []).append(
+                    Point(ts=record.get_int_value("ts"), value=record.get("value"))
+                )
+        if agg.upper() != "NONE" and interval_ms > 0:
+            return {key: aggregate_points(points, start_ms, end_ms, interval_ms, agg) for key, points in out.items()}
+        return out
+
+    # --- live --------------------------------------------------------------------------------------------
+
+    async def subscribe_telemetry(
+        self, device_ids: Sequence[str], keys: Sequence[str], callback: TelemetryCallback
+    ) -> _Subscription:
+        """Every new telemetry row of these devices (and keys; all keys when empty), in arrival order."""
+        wanted_keys = set(keys)
+
+        def on_event(event: Any) -> None:
+            if event.action != "create":
+                return
+            record: RecordModel = event.record
+            key = record.get_string_value("key")
+            if wanted_keys and key not in wanted_keys:
+                return
+            point = Point(ts=record.get_int_value("ts"), value=record.get("value"))
+            callback(record.get_string_value("device"), key, [point])
+
+        unsubscribes = []
+        try:
+            for chunk in _chunks(list(dict.fromkeys(device_ids)), _FILTER_CHUNK):
+                device_filter_text, values = _any_of("device", chunk, "d")
+                if keys:
+                    key_filter, key_values = _any_of("key", list(keys), "k")
+                    device_filter_text += " && " + key_filter
+                    values.update(key_values)
+                unsubscribes.append(
+                    await self.pb.collection(TELEMETRY).subscribe(
+                        "*", on_event, filter=build_filter(device_filter_text, values)
+                    )
+                )
+        except BaseException:
+            await _Subscription(unsubscribes).close()
+            raise
+        return _Subscription(unsubscribes)
+
+    async def subscribe_attributes(self, device_id: str, callback: AttributeCallback) -> _Subscription:
+        """Attribute changes of one device; a deleted attribute arrives with value None and ts 0."""
+
+        def on_event(event: Any) -> None:
+            attribute = attribute_from_record(event.record)
+            if event.action == "delete":
+                attribute = Attribute(key=attribute.key, scope=attribute.scope, value=None, last_update_ts=0)
+            callback(device_id, [attribute])
+
+        unsubscribe = await self.pb.collection(ATTRIBUTES).subscribe(
+            "*", on_event, filter=build_filter("device = {:d}", d=device_id)
+        )
+        return _Subscription([unsubscribe])
+
+
+def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _now_ms() -> int:
+    return int(dt.datetime.now(dt.UTC).timestamp() * 1000)
