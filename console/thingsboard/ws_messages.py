@@ -44,6 +44,10 @@ class Envelope(msgspec.Struct, rename="camel", kw_only=True):
     allowed_entities: int | None = None
 
     @property
+    def has_page(self) -> bool:
+        return self.data != _NULL
+
+    @property
     def route_id(self) -> int | None:
         """The command id this message answers: `cmdUpdateType` first, then `subscriptionId` (§7.5, pitfall 21)."""
         return self.cmd_id if self.cmd_update_type is not None else self.subscription_id
