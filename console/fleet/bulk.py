@@ -38,6 +38,8 @@ __all__ = [
     "OpKind",
     "preview",
     "revert_jobs",
+    "same_ops",
+    "single_plan",
 ]
 
 DEFAULT_CONCURRENCY = 16
@@ -559,3 +561,30 @@ class BulkRunner:
             ),
             done_keys,
         )
+
+
+def single_plan(
+    device_id: str,
+    name: str,
+    scope: str,
+    changes: dict[str, tuple[Any, Any]],
+    *,
+    title: str = "",
+    kind: BatchKind = BatchKind.EDIT,
+) -> BulkPlan:
+    """A one-device plan from the attribute editor: `changes` maps key -> (old, new); new None deletes the key.
+
+    Single edits go through the same runner as bulk edits, so they are journaled and retried the same way.
+    """
+    diffs = []
+    for key, (old, new) in changes.items():
+        if new is None:
+            status = DiffStatus.DELETE
+        elif old is None:
+            status = DiffStatus.ADD
+        else:
+            status = DiffStatus.CHANGE
+        diffs.append(KeyDiff(key=key, status=status, old=old, new=validate_value(new) if new is not None else None))
+    device = DevicePlan(device_id=device_id, name=name, diffs=tuple(diffs))
+    title = title or f"Edit {', '.join(changes)} on {name or device_id}"
+    return BulkPlan(scope=scope, title=title, devices=(device,), kind=kind)
