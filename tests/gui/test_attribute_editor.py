@@ -64,7 +64,7 @@ def _commit(qloop, widget: AttributeEditor, editor: QLineEdit) -> None:
 
 
 def test_edit_in_place_writes_typed_value_and_journals_it(qloop, editor, journal, screenshot_dir):
-    widget, fleet, tasks = editor
+    widget, fleet, _ = editor
     assert widget.scope == "SHARED_SCOPE"  # the first writable scope
     cell = _edit_cell(qloop, widget, "target", "22.75")
     save_screenshot(widget, screenshot_dir, "attributes_editing")
