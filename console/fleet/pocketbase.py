@@ -179,7 +179,8 @@ class PocketBaseFleet:
         url: str,
         *,
         identity: str,
-        password: str,
+        password: str = "",
+        token: str | None = None,
         auth_collection: str = SUPERUSERS,
         verify: Any = True,
         proxy: str | None = None,
@@ -189,9 +190,10 @@ class PocketBaseFleet:
         self.url = self.pb.base_url
         self.identity = identity
         self._password = password
+        self._token = token
         self.auth_collection = auth_collection or SUPERUSERS
         host = self.url.split("://", 1)[-1]
-        self.title = f"{identity} @ {host}"
+        self.title = f"{identity or 'token'} @ {host}"
         self._state_listeners: list[StateCallback] = []
         self.state = ConnectionState.DISCONNECTED
 
@@ -218,10 +220,16 @@ class PocketBaseFleet:
                 log.exception("connection-state listener failed")
 
     async def connect(self) -> None:
-        """Sign in; raises `AuthenticationError` (or another `ApiError`) with the server's message."""
+        """Sign in (or check the saved token); raises `AuthenticationError` or another `ApiError` with the reason."""
         self._set_state(ConnectionState.CONNECTING, self.url)
+        auth = self.pb.collection(self.auth_collection)
         try:
-            await self.pb.collection(self.auth_collection).auth_with_password(self.identity, self._password)
+            if self._token:
+                self.pb.auth_store.save(self._token, None)
+                result = await auth.auth_refresh()
+                self.identity = self.identity or result.record.get_string_value("email")
+            else:
+                await auth.auth_with_password(self.identity, self._password)
         except ApiError as exc:
             self._set_state(ConnectionState.FAILED, exc.message)
             raise
