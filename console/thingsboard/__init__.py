@@ -70,9 +70,22 @@ from console.thingsboard.query import (
 
 # --- telemetry (WebSocket) names: maintained by the WebSocket engineer --------------------------
 # (add `from console.thingsboard.telemetry import ...` here, and the names to the block in __all__)
+from console.thingsboard.telemetry import ConnectionState, TelemetryService, TelemetrySubscriber
+from console.thingsboard.ws_commands import (
+    AttributesSubscriptionCmd,
+    Backoff,
+    EntityCountCmd,
+    EntityDataCmd,
+    EntityHistoryCmd,
+    LatestValueCmd,
+    TimeSeriesCmd,
+    TimeseriesSubscriptionCmd,
+)
+from console.thingsboard.ws_messages import EntityCountUpdate, EntityDataUpdate, SubscriptionUpdate
+
 # --- end of telemetry names -------------------------------------------------------------------
 
-__all__ = [
+__all__ = [  # noqa: RUF022 - sorted per block: the telemetry names are a block of their own
     "DEFAULT_TIMEOUT",
     "NULL_UUID",
     "ApiError",
@@ -140,5 +153,19 @@ __all__ = [
     "iter_all",
     "iter_pages",
     # --- telemetry (WebSocket) names: maintained by the WebSocket engineer, kept sorted within ---
+    "AttributesSubscriptionCmd",
+    "Backoff",
+    "ConnectionState",
+    "EntityCountCmd",
+    "EntityCountUpdate",
+    "EntityDataCmd",
+    "EntityDataUpdate",
+    "EntityHistoryCmd",
+    "LatestValueCmd",
+    "SubscriptionUpdate",
+    "TelemetryService",
+    "TelemetrySubscriber",
+    "TimeSeriesCmd",
+    "TimeseriesSubscriptionCmd",
     # --- end of telemetry names ---
 ]

@@ -278,7 +278,7 @@ class TelemetryService:
         except ConnectionClosed as exc:
             close = exc.rcvd
             verdict = describe_close(close.code if close else None, close.reason if close else "")
-        except (OSError, TimeoutError, InvalidHandshake, InvalidURI) as exc:
+        except (OSError, TimeoutError, EOFError, InvalidHandshake, InvalidURI) as exc:
             verdict = CloseVerdict(error_from_transport(exc, url).message, False, False, False)
         else:
             verdict = describe_close(1000)
@@ -322,7 +322,10 @@ class TelemetryService:
         if error is not None:
             subscriber._on_error(error)
             return
-        subscriber._on_message(route, cmd, envelope)
+        try:
+            subscriber._on_message(route, cmd, envelope)
+        except msgspec.DecodeError as exc:
+            subscriber._on_error(ApiError(f"A live update could not be decoded: {exc}"))
 
 
 def now_ms() -> int:

@@ -48,6 +48,13 @@ T = TypeVar("T")
 _END = object()
 
 
+class _Failed:
+    """Ends a stream by raising `error` in the consumer (an item may itself be an exception: the error stream)."""
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
 def _ts(point: TsValue) -> int:
     return point.ts
 
@@ -65,7 +72,7 @@ class UpdateStream(Generic[T]):
 
     def _close(self, error: BaseException | None) -> None:
         if not self._closed:
-            self._queue.put_nowait(error if error is not None else _END)
+            self._queue.put_nowait(_Failed(error) if error is not None else _END)
             self._closed = True
 
     def __aiter__(self) -> AsyncIterator[T]:
@@ -76,8 +83,8 @@ class UpdateStream(Generic[T]):
         if item is _END:
             self._queue.put_nowait(_END)
             raise StopAsyncIteration
-        if isinstance(item, BaseException):
-            raise item
+        if isinstance(item, _Failed):
+            raise item.error
         return item
 
 
