@@ -23,6 +23,8 @@ from .store import Failure, Store, TextFailure
 
 log = logging.getLogger("tbserver")
 STORE_KEY: web.AppKey[Store] = web.AppKey("store", Store)
+USER_KEY: web.RequestKey[User] = web.RequestKey("user", User)
+CLAIMS_KEY: web.RequestKey[dict] = web.RequestKey("claims", dict)
 _encoder = msgspec.json.Encoder()
 _PUBLIC = re.compile(r"^/api/(auth/login|auth/token|auth/login/public|noauth/|ws|v1/)")
 _SORT_PROPERTY = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -179,11 +181,11 @@ def authenticate(store: Store, request: web.Request) -> None:
     if not header.startswith("Bearer "):
         raise Failure(401, "Authentication failed", 10)
     user, claims = store.user_for_token(header[7:].strip())
-    request["user"], request["claims"] = user, claims
+    request[USER_KEY], request[CLAIMS_KEY] = user, claims
 
 
 def user_of(request: web.Request) -> User:
-    return request["user"]
+    return request[USER_KEY]
 
 
 def require(request: web.Request, *authorities: str) -> User:

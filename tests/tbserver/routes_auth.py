@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from .http import STORE_KEY, empty_ok, error_response, json_response, read_json, user_of
+from .http import CLAIMS_KEY, STORE_KEY, empty_ok, error_response, json_response, read_json, user_of
 from .store import Failure
 
 
@@ -34,7 +34,7 @@ async def not_supported(request: web.Request) -> web.Response:
 
 
 async def logout(request: web.Request) -> web.Response:
-    request.app[STORE_KEY].logout(request["claims"])
+    request.app[STORE_KEY].logout(request[CLAIMS_KEY])
     return empty_ok()
 
 
