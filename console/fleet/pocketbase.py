@@ -18,7 +18,7 @@ from typing import Any
 import msgspec
 
 from console.demo.schema import ATTRIBUTES, DASHBOARDS, DEVICE_PROFILES, DEVICES, LATEST, SCOPES, TELEMETRY, row_id
-from console.errors import ApiError, NotFoundError, PermissionDeniedError
+from console.errors import ApiError, AuthenticationError, NotFoundError, PermissionDeniedError
 from console.fleet.base import (
     Attribute,
     AttributeCallback,
@@ -231,8 +231,13 @@ class PocketBaseFleet:
             else:
                 await auth.auth_with_password(self.identity, self._password)
         except ApiError as exc:
-            self._set_state(ConnectionState.FAILED, exc.message)
-            raise
+            error = exc
+            if exc.status == 400:  # PocketBase answers bad credentials with 400 "Failed to authenticate."
+                error = AuthenticationError(exc.message, url=exc.url, status=exc.status, response=exc.response)
+            self._set_state(ConnectionState.FAILED, error.message)
+            if error is exc:
+                raise
+            raise error from exc
         self._set_state(ConnectionState.CONNECTED, self.title)
 
     async def close(self) -> None:
