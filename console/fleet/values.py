@@ -19,8 +19,10 @@ __all__ = [
     "INT64_MIN",
     "ValueType",
     "ValueValidationError",
+    "coerce_like",
     "format_value",
     "parse_value",
+    "same_as_written",
     "type_of",
     "validate_key",
     "validate_value",
@@ -181,6 +183,37 @@ def values_equal(a: Any, b: Any) -> bool:
             return a.keys() == b.keys() and all(_json_equal(a[k], b[k]) for k in a)
         return all(_json_equal(x, y) for x, y in zip(a, b, strict=True))
     return bool(a == b)
+
+
+def same_as_written(written: Any, echoed: Any) -> bool:
+    """True when `echoed` is what the server made of `written`, not someone else's change.
+
+    ThingsBoard stores numeric text as a number (reference §5.4) and its socket sends JSON values as text.
+    """
+    if values_equal(written, echoed):
+        return True
+    if isinstance(echoed, str) and type_of(written) is ValueType.JSON:
+        return values_equal(written, _json_or_none(echoed))
+    if isinstance(written, str) and isinstance(echoed, int | float) and not isinstance(echoed, bool):
+        stripped = written.strip()
+        return bool(_DOUBLE.fullmatch(stripped)) and float(stripped) == float(echoed)
+    return False
+
+
+def coerce_like(value: Any, like: Any) -> Any:
+    """A live value in the type of the value it replaces when it is just that type's text (JSON sent as text)."""
+    if isinstance(value, str) and like is not None and type_of(like) is ValueType.JSON:
+        parsed = _json_or_none(value)
+        if isinstance(parsed, dict | list):
+            return parsed
+    return value
+
+
+def _json_or_none(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
 
 
 def _json_equal(a: Any, b: Any) -> bool:

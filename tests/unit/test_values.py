@@ -66,7 +66,7 @@ def test_json_round_trip_keeps_types(value: object) -> None:
     assert type_of(parsed) is ValueType.JSON
 
 
-@given(st.integers().filter(lambda n: n < INT64_MIN or n > INT64_MAX))
+@given(st.integers(max_value=INT64_MIN - 1) | st.integers(min_value=INT64_MAX + 1))
 def test_integer_outside_64_bits_is_refused(value: int) -> None:
     with pytest.raises(ValueValidationError, match="64 bits"):
         parse_value(str(value), ValueType.INTEGER)
@@ -169,3 +169,17 @@ def test_summary_is_one_short_line() -> None:
     assert value_summary({"a": [1, 2]}) == '{"a":[1,2]}'
     assert value_summary("x\ny") == "x⏎y"
     assert len(value_summary("z" * 500)) == 80
+
+
+def test_server_echoes_are_recognised_as_our_own_write() -> None:
+    from console.fleet.values import coerce_like, same_as_written
+
+    assert same_as_written("42", 42)  # ThingsBoard stores numeric text as a number
+    assert same_as_written("2.50", 2.5)
+    assert same_as_written({"a": [1]}, '{"a": [1]}')  # JSON arrives as text over the socket
+    assert not same_as_written("42", 43)
+    assert not same_as_written("abc", 0)
+    assert not same_as_written({"a": 1}, '{"a": 2}')
+    assert coerce_like('{"a": 1}', {"a": 0}) == {"a": 1}
+    assert coerce_like("text", {"a": 0}) == "text"
+    assert coerce_like('{"a": 1}', "plain") == '{"a": 1}'

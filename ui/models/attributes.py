@@ -21,8 +21,10 @@ from console.fleet import Attribute
 from console.fleet.values import (
     ValueType,
     ValueValidationError,
+    coerce_like,
     format_value,
     parse_value,
+    same_as_written,
     type_of,
     validate_key,
     value_summary,
@@ -338,11 +340,13 @@ class AttributeTableModel(QAbstractTableModel):
             return  # superseded by a newer edit
         if error is not None:
             row.state, row.message = RowState.FAILED, error
-        elif row.incoming is not None and not values_equal(row.incoming.value, value):
+        elif row.incoming is not None and not same_as_written(value, row.incoming.value):
             row.state, row.message = RowState.CONFLICT, ""
         else:
-            echoed = row.incoming.last_update_ts if row.incoming else 0
-            row.server = Attribute(key=key, scope=self.scope, value=value, last_update_ts=max(ts, echoed))
+            if row.incoming is not None:  # what the server made of it (ThingsBoard turns "42" into 42)
+                row.server = row.incoming
+            else:
+                row.server = Attribute(key=key, scope=self.scope, value=value, last_update_ts=ts)
             row.local = row.local_type = row.incoming = None
             row.state, row.message = RowState.SYNCED, ""
         self._changed(row)
@@ -386,6 +390,13 @@ class AttributeTableModel(QAbstractTableModel):
             if attribute.scope != self.scope:
                 continue
             row = self._by_key.get(attribute.key)
+            if row is not None and attribute.value is not None:
+                like = row.local if row.local is not None else (row.server.value if row.server else None)
+                coerced = coerce_like(attribute.value, like)
+                if coerced is not attribute.value:
+                    attribute = Attribute(
+                        key=attribute.key, scope=attribute.scope, value=coerced, last_update_ts=attribute.last_update_ts
+                    )
             if row is None:
                 if attribute.value is None:
                     continue
@@ -404,7 +415,7 @@ class AttributeTableModel(QAbstractTableModel):
                 row.server = attribute
                 self._changed(row)
                 continue
-            if row.state is RowState.SAVING and values_equal(attribute.value, row.local):
+            if row.state is RowState.SAVING and same_as_written(row.local, attribute.value):
                 row.incoming = attribute  # our own write echoed back
                 continue
             if row.server is not None and values_equal(attribute.value, row.server.value) and row.incoming is None:
