@@ -258,7 +258,7 @@ class Series:
     def __init__(self, device_id: str, key: str, *, device_name: str = "", capacity: int = DEFAULT_CAPACITY) -> None:
         self.device_id = device_id
         self.key = key
-        self.device_name = device_name or device_id
+        self.device_name = device_name  # '' on a single-device chart: the title is just the key
         self.buffer = SeriesBuffer(capacity)
         self.raw_from: int | None = None  # set when the history is aggregated
         self.skipped = 0
@@ -272,7 +272,7 @@ class Series:
 
     @property
     def title(self) -> str:
-        return f"{self.device_name} · {self.key}"
+        return f"{self.device_name} · {self.key}" if self.device_name else self.key
 
     @property
     def is_boolean(self) -> bool:

@@ -8,7 +8,8 @@ came back, and the overlap with live points collapses in `SeriesBuffer`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Hashable, Mapping
+from dataclasses import dataclass, field
 
 __all__ = [
     "MAX_BUCKETS",
@@ -109,6 +110,9 @@ class Gap:
 
     start_ms: int
     end_ms: int | None = None
+    # Each series' last timestamp when the drop was noticed: the backfill starts there, not at the last point
+    # held when it runs (live points that arrive after the reconnect would hide the gap).
+    marks: dict[Hashable, int | None] = field(default_factory=dict)
 
     @property
     def open(self) -> bool:
@@ -126,11 +130,21 @@ class GapTracker:
     def offline(self) -> bool:
         return self.current is not None
 
-    def went_offline(self, now_ms: int) -> Gap:
-        """Idempotent: a second 'down' (reconnecting, then failed) keeps the first start."""
+    def went_offline(self, now_ms: int, marks: Mapping[Hashable, int | None] | None = None) -> Gap:
+        """Open a gap, remembering each series' last timestamp (`marks`).
+
+        Idempotent: a second 'down' (reconnecting, then failed) keeps the first start and marks.
+        """
         if self.current is None:
-            self.current = Gap(now_ms)
+            self.current = Gap(now_ms, marks=dict(marks or {}))
         return self.current
+
+    def resume_mark(self, ident: Hashable) -> int | None:
+        """Where a series' backfill starts: its mark in the earliest pending gap (None: from the range start)."""
+        marks = [gap.marks.get(ident) for gap in self.pending]
+        if not marks or any(m is None for m in marks):
+            return None
+        return min(m for m in marks if m is not None)
 
     def came_online(self, now_ms: int) -> Gap | None:
         """Close the open gap (if any) and return it: it now needs a backfill."""
@@ -156,7 +170,8 @@ def backfill_window(
 ) -> tuple[int, int]:
     """The [start, end) to refetch for one series after a reconnect.
 
-    From just after the last point held (whatever went missing before the drop was noticed is caught too), never
+    From just after its last point when the drop was noticed (`GapTracker.resume_mark`: whatever went missing
+    before the drop was noticed is caught too), never
     before the chart's range or the aggregated buckets; up to now inclusive (the end is exclusive, hence + 1).
     Live points that also arrived during the backfill collapse by timestamp.
     """

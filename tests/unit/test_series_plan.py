@@ -69,3 +69,18 @@ def test_backfill_window_starts_after_the_last_point_and_stays_in_range() -> Non
     assert backfill_window(None, 200, 5000) == (200, 5001)
     assert backfill_window(10, 200, 5000) == (200, 5001)
     assert backfill_window(1000, 0, 5000, raw_from=3000) == (3000, 5001)
+
+
+def test_backfill_resumes_from_the_marks_taken_when_the_feed_dropped() -> None:
+    gaps = GapTracker()
+    gaps.went_offline(100, {"a": 90, "b": None})
+    gaps.went_offline(120, {"a": 95})  # the same outage: the first marks stay
+    gaps.came_online(200)
+    gaps.went_offline(300, {"a": 250, "b": 260})
+    gaps.came_online(400)
+    assert gaps.resume_mark("a") == 90  # the earliest pending gap wins
+    assert gaps.resume_mark("b") is None  # had no point then: from the range start
+    assert gaps.resume_mark("c") is None  # added during the outage
+    for gap in list(gaps.pending):
+        gaps.filled(gap)
+    assert gaps.resume_mark("a") is None
