@@ -63,7 +63,7 @@ class MainWindow(QMainWindow):
         self._closed = False
 
         self.navigation = QListWidget(self)
-        self.navigation.setMaximumWidth(170)
+        self.navigation.setMaximumWidth(150)
         self.navigation.addItems([PAGE_DEVICES, PAGE_DASHBOARDS])
         self.devices_page = DevicesPage(self.tasks, self)
         self.dashboards_page = DashboardsPage(self.tasks, self)
@@ -84,7 +84,7 @@ class MainWindow(QMainWindow):
         splitter.addWidget(self.device_panel)
         splitter.setStretchFactor(1, 3)
         splitter.setStretchFactor(2, 2)
-        splitter.setSizes([140, 820, 440])
+        splitter.setSizes([120, 860, 420])
         self.splitter = splitter
         central = QWidget(self)
         layout = QVBoxLayout(central)

@@ -57,6 +57,7 @@ async def _wrap(awaitable: Awaitable[T]) -> T:
 
 @pytest.fixture
 def qloop(qapp: QApplication) -> Iterator[QLoop]:
+    qapp.setQuitOnLastWindowClosed(False)  # closing a test window must not stop the loop
     loop = qasync.QEventLoop(qapp, already_running=False)
     asyncio.set_event_loop(loop)
     try:

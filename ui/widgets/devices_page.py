@@ -118,9 +118,18 @@ class DevicesPage(QWidget):
         self._update_count()
 
     def _set_column_widths(self) -> None:
-        widths = {"created_time": 150, "name": 200, "profile": 130, "label": 120, "active": 80, "customer": 140}
+        metrics = self.view.fontMetrics()
+        date_width = metrics.horizontalAdvance("2025-10-09 11:00:20") + 16
+        widths = {"created_time": date_width, "name": 150, "profile": 110, "label": 90, "active": 70, "customer": 110}
         for field, width in widths.items():
             self.view.setColumnWidth(self.model.column_of_field(field), width)
+
+    def fit_columns(self) -> None:
+        """Size columns to the rows on screen (once per query's first page), within sensible bounds."""
+        header = self.view.horizontalHeader()
+        for column in range(self.model.columnCount() - 1):
+            hint = max(self.view.sizeHintForColumn(column), header.sectionSizeHint(column))
+            self.view.setColumnWidth(column, max(60, min(hint + 8, 240)))
 
     # --- fleet ---------------------------------------------------------------------------------------------
 
@@ -202,6 +211,8 @@ class DevicesPage(QWidget):
             self._wanted_id = row.id
 
     def _on_page_loaded(self, _count: int) -> None:
+        if self.model.rowCount() == _count:  # the first page of this query
+            self.fit_columns()
         if self._wanted_id is not None:
             self.select_device(self._wanted_id)
 

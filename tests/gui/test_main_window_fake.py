@@ -1,0 +1,140 @@
+"""Main window behaviour that needs a server misbehaving on cue (fake fleet): errors, selection, state, plug-ins."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QLabel
+
+from console.fleet import ConnectionState, DeviceQuery, PermissionDeniedError
+from tests.gui.conftest import save_screenshot
+from tests.gui.fakes import FakeFleet
+
+
+def test_window_shows_devices_counts_and_the_device_panel(qloop, window_factory, screenshot_dir):
+    fleet = FakeFleet(250)
+    window = window_factory()
+    window.show()
+    qloop.run(window.set_fleet(fleet))
+    qloop.wait_until(lambda: window.devices_page.model.rowCount() == 200)
+    qloop.wait_until(lambda: window.status.counts_label.text() != "")
+    assert window.status.counts_label.text() == "Devices 250 · active 187 · inactive 63"
+    assert "tenant@fake" in window.status.connection_label.text()
+    assert window.devices_page.select_device("dev-00100")
+    qloop.wait_until(lambda: window.device_panel.details_view.table.rowCount() > 0)
+    qloop.wait_until(lambda: window.device_panel.latest_view.table.rowCount() == 2)
+    view = window.device_panel.attributes_view
+    qloop.wait_until(lambda: view.table.rowCount() == 4)
+    assert view.table.item(0, 0).text() == "Client attributes"
+    assert window.device_panel.details_view.table.item(0, 1).text() == "Device 00100"
+    save_screenshot(window, screenshot_dir, "fake_main_window")
+
+
+def test_selection_survives_a_new_query(qloop, window_factory):
+    fleet = FakeFleet(50)
+    window = window_factory()
+    qloop.run(window.set_fleet(fleet))
+    page = window.devices_page
+    qloop.wait_until(lambda: page.model.rowCount() == 50)
+    page.select_device("dev-00007")
+    page.model.set_query(DeviceQuery(text="0000"))  # Device 00000..00009: still contains the selection
+    qloop.wait_until(lambda: not page.model.loading and page.model.rowCount() == 10)
+    qloop.wait_until(lambda: page.selected_device_ids() == ["dev-00007"])
+    assert window.device_panel.device_id == "dev-00007"
+
+
+def test_errors_show_the_servers_message_inline_never_a_traceback(qloop, window_factory):
+    fleet = FakeFleet(20)
+    fleet.fail_list = PermissionDeniedError("You don't have permission to read devices.", status=403)
+    window = window_factory()
+    window.show()
+    qloop.run(window.set_fleet(fleet))
+    page = window.devices_page
+    qloop.wait_until(lambda: page.banner.isVisible())
+    assert page.banner.message == "You don't have permission to read devices."
+    page.banner.retry_button.click()
+    qloop.wait_until(lambda: page.model.rowCount() == 20)
+    assert not page.banner.isVisible()
+
+
+def test_connection_state_reaches_the_status_bar(qloop, window_factory):
+    fleet = FakeFleet(5)
+    window = window_factory()
+    qloop.run(window.set_fleet(fleet))
+    fleet.emit_state(ConnectionState.RECONNECTING, "socket closed, retrying in 2 s")
+    assert "Reconnecting: socket closed, retrying in 2 s" in window.status.connection_label.text()
+    qloop.run(window.set_fleet(None))
+    fleet.emit_state(ConnectionState.FAILED, "gone")  # unsubscribed: no effect
+    assert "Not connected" in window.status.connection_label.text()
+
+
+def test_plugins_get_tabs_actions_and_the_selected_devices(qloop, window_factory):
+    fleet = FakeFleet(30)
+    window = window_factory()
+    seen: list[tuple[object, object]] = []
+
+    class Chart(QLabel):
+        def set_device(self, fleet, device_id):
+            seen.append((fleet, device_id))
+
+    window.device_panel.add_tab(Chart("chart"), "Chart")
+    editor = window.device_panel.set_attributes_widget(lambda panel: Chart("editor", panel))
+    assert [window.device_panel.tabText(i) for i in range(window.device_panel.count())] == [
+        "Details",
+        "Attributes",
+        "Latest telemetry",
+        "Chart",
+    ]
+    assert window.device_panel.attributes_view is editor
+    action = window.device_actions.addAction("Bulk edit…")
+    assert action in window.device_actions.actions()
+    qloop.run(window.set_fleet(fleet))
+    qloop.wait_until(lambda: window.devices_page.model.rowCount() == 30)
+    window.devices_page.select_device("dev-00003")
+    assert seen[-1] == (fleet, "dev-00003")
+    assert window.selected_device_ids() == ["dev-00003"]
+
+
+def test_background_work_shows_progress_and_can_be_cancelled(qloop, window_factory):
+    import asyncio
+
+    window = window_factory()
+    window.show()
+    started = asyncio.Event()
+
+    async def long_job(handle):
+        handle.set_progress(3, 10)
+        started.set()
+        await asyncio.sleep(60)
+
+    handle = window.tasks.start(long_job, "Exporting", visible=True)
+    qloop.run(started.wait())
+    indicator = window.status.tasks
+    assert indicator.isVisible()
+    assert indicator.label.text() == "Exporting"
+    assert indicator.progress.format() == "3 / 10"
+    indicator.cancel_button.click()
+    qloop.wait_until(lambda: not handle.running)
+    assert handle.state.value == "cancelled"
+    assert not indicator.isVisible()
+
+
+def test_closing_cancels_and_awaits_every_task(qloop, window_factory):
+    import asyncio
+
+    fleet = FakeFleet(5)
+    window = window_factory()
+    window.show()
+    qloop.run(window.set_fleet(fleet, owned=True))
+    cancelled = []
+
+    async def forever():
+        try:
+            await asyncio.sleep(60)
+        except asyncio.CancelledError:
+            cancelled.append(True)
+            raise
+
+    window.tasks.start(forever(), "Listening")
+    window.close()  # schedules the shutdown; the window stays until tasks are done
+    qloop.wait_until(lambda: not window.isVisible())
+    assert cancelled == [True]
+    assert fleet.closed
