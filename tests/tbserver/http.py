@@ -153,7 +153,7 @@ def build_middlewares(store: Store, faults: Faults) -> list[Callable]:
         injected = faults.take(request.method, request.path)
         if injected is not None:
             return injected
-        if limiter is not None and not request.path.startswith("/api/auth/") and not limiter.allow():
+        if limiter is not None and not _PUBLIC.match(request.path) and not limiter.allow():
             return error_response(429, "Too many requests for current tenant!", 33)
         try:
             if request.path.startswith("/api/") and not _PUBLIC.match(request.path):

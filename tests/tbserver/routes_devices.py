@@ -71,7 +71,15 @@ def _list_devices(request: web.Request, customer_id: str | None, infos: bool) ->
             def haystack(d: Device) -> str:
                 return d.name + "\x00" + (d.label or "")
         filters.append(lambda d: text in haystack(d).lower())
-    items = [d for d in ordered if all(f(d) for f in filters)] if filters else ordered
+    if filters:  # cached per data generation, so paging a filtered list scans the devices once
+        cache_key = ("DEVICE-FILTERED", prop, customer_id, device_type, profile_id if infos else None, active, text,
+                     infos, link.sort_order)
+        items = store.sort_cache.get(cache_key)
+        if items is None:
+            items = [d for d in ordered if all(f(d) for f in filters)]
+            store.cache_put(cache_key, items)
+    else:
+        items = ordered
     render = store.device_info if infos else (lambda d: d.to_json(store.tenant.id))
     return json_response(page_data(items, link.page_size, link.page, render))
 

@@ -295,8 +295,14 @@ class Store:
         cached = self.sort_cache.get(key)
         if cached is None:
             cached = sorted(items(), key=sort_key, reverse=bool(key and key[-1] == "DESC"))
-            self.sort_cache[key] = cached
+            self.cache_put(key, cached)
         return cached
+
+    def cache_put(self, key: tuple[Any, ...], items: list[Any]) -> None:
+        """Remember a sorted/filtered list for this data generation (bounded: a search box makes many)."""
+        if len(self.sort_cache) >= 64:
+            self.sort_cache.clear()
+        self.sort_cache[key] = items
 
     # ---- attributes
     def entity_exists(self, entity_type: str, entity_id: str) -> bool:
