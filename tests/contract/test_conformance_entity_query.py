@@ -93,3 +93,48 @@ def test_customer_counts_only_its_devices(tb_server):
     customer_id = str(client.get_user().customer_id.id)
     expected = tb_server.call(lambda: sum(d.customer_id == customer_id for d in tb_server.store.devices.values()))
     assert client.count_entities_by_query(EntityCountQuery.from_dict({"entityFilter": DEVICES})) == expected
+
+
+def _count(client, key_filters, operation=None, entity_filter=None) -> int:
+    body = {"entityFilter": entity_filter or DEVICES, "keyFilters": key_filters}
+    if operation:
+        body["keyFiltersOperation"] = operation
+    return client.count_entities_by_query(EntityCountQuery.from_dict(body))
+
+
+def _string(key_type, key, operation, value, ignore_case=False):
+    return {"key": {"type": key_type, "key": key}, "valueType": "STRING",
+            "predicate": {"type": "STRING", "operation": operation, "value": {"defaultValue": value},
+                          "ignoreCase": ignore_case}}
+
+
+def test_string_predicates(tenant):
+    assert _count(tenant, [_string("ENTITY_FIELD", "name", "STARTS_WITH", "Thermostat T")]) == 2
+    assert _count(tenant, [_string("ENTITY_FIELD", "name", "STARTS_WITH", "thermostat t")]) == 0
+    assert _count(tenant, [_string("ENTITY_FIELD", "name", "STARTS_WITH", "thermostat t", True)]) == 2
+    assert _count(tenant, [_string("ENTITY_FIELD", "name", "ENDS_WITH", "Device A1")]) == 1
+    assert _count(tenant, [_string("ENTITY_FIELD", "name", "IN", 'Thermostat T1, "Test Device B1", nope')]) == 2
+    total = _count(tenant, [])
+    assert _count(tenant, [_string("ENTITY_FIELD", "name", "NOT_IN", "Thermostat T1,Thermostat T2")]) == total - 2
+    # NOT_EQUAL also matches entities that lack the key entirely
+    with_firmware = _count(tenant, [_string("CLIENT_ATTRIBUTE", "firmwareVersion", "CONTAINS", ".")])
+    assert 0 < with_firmware < total
+    assert _count(tenant, [_string("CLIENT_ATTRIBUTE", "firmwareVersion", "NOT_EQUAL", "none")]) == total
+    assert _count(tenant, [_string("CLIENT_ATTRIBUTE", "firmwareVersion", "EQUAL", "none")]) == 0
+
+
+def test_complex_predicates_and_or_operation(tenant):
+    thermostat = _string("ENTITY_FIELD", "type", "EQUAL", "thermostat")
+    gateway = _string("ENTITY_FIELD", "type", "EQUAL", "gateway")
+    n_thermostat, n_gateway = _count(tenant, [thermostat]), _count(tenant, [gateway])
+    assert _count(tenant, [thermostat, gateway]) == 0
+    assert _count(tenant, [thermostat, gateway], operation="OR") == n_thermostat + n_gateway
+    either = {"key": {"type": "ENTITY_FIELD", "key": "type"}, "valueType": "STRING",
+              "predicate": {"type": "COMPLEX", "operation": "OR",
+                            "predicates": [thermostat["predicate"], gateway["predicate"]]}}
+    assert _count(tenant, [either]) == n_thermostat + n_gateway
+    cool = {"key": {"type": "TIME_SERIES", "key": "temperature"}, "valueType": "NUMERIC",
+            "predicate": {"type": "NUMERIC", "operation": "LESS", "value": {"defaultValue": 21.0}}}
+    warm = {"key": {"type": "TIME_SERIES", "key": "temperature"}, "valueType": "NUMERIC",
+            "predicate": {"type": "NUMERIC", "operation": "GREATER_OR_EQUAL", "value": {"defaultValue": 21.0}}}
+    assert _count(tenant, [cool]) + _count(tenant, [warm]) == _count(tenant, [])

@@ -169,3 +169,22 @@ def test_fault_injection_then_normal_service(tb_server_factory):
         assert client.get("/api/auth/user").status_code == 200
         broken = client.get(f"/api/device/{uuid.uuid4()}")
         assert (broken.status_code, broken.text) == (500, "boom")
+
+
+def test_store_listeners_see_saves_and_deletes(tb_server_factory):
+    server = tb_server_factory(devices=5)
+    events: list[tuple] = []
+    remove = server.call(lambda: server.store.add_listener(lambda *event: events.append(event)))
+    with raw_client(server.url) as client:
+        device = client.get("/api/tenant/deviceInfos", params={"pageSize": 1, "page": 0}).json()["data"][0]["id"]["id"]
+        client.post(f"{TELEMETRY}/DEVICE/{device}/SHARED_SCOPE", json={"mode": "eco"}).raise_for_status()
+        client.post(f"{TELEMETRY}/DEVICE/{device}/timeseries/ANY", json={"ts": T0, "values": {"t": "7"}})
+        client.delete(f"{TELEMETRY}/DEVICE/{device}/SHARED_SCOPE", params={"keys": "mode"}).raise_for_status()
+        server.call(remove)
+        client.post(f"{TELEMETRY}/DEVICE/{device}/SHARED_SCOPE", json={"after": 1}).raise_for_status()
+    shared = [e for e in events if e[1] == "ATTRIBUTES"]
+    assert shared[0][0] == device and shared[0][2] == "SHARED_SCOPE" and shared[0][3]["mode"][1] == "eco"
+    assert shared[0][4] is False
+    assert shared[1][3] == {"mode": (0, "")} and shared[1][4] is True
+    assert [e[3] for e in events if e[1] == "TIMESERIES"] == [{"t": (T0, 7)}]
+    assert len(events) == 3  # nothing after the remover ran

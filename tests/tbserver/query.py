@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import math
 import re
@@ -186,7 +187,7 @@ def _matches(store: Store, user: User, predicate: dict[str, Any], found: Any) ->
         if predicate.get("ignoreCase"):
             text, other = text.lower(), other.lower()
         if op in ("IN", "NOT_IN"):
-            items = [item.strip().strip('"') for item in other.split(",")]
+            items = [item.strip() for item in next(csv.reader([other], skipinitialspace=True), [])]
             return (text in items) == (op == "IN")
         tests = {"EQUAL": text == other, "NOT_EQUAL": text != other, "STARTS_WITH": text.startswith(other),
                  "ENDS_WITH": text.endswith(other), "CONTAINS": other in text, "NOT_CONTAINS": other not in text}

@@ -61,7 +61,7 @@ def _keys(request: web.Request) -> list[str] | None:
     if repeated:
         return list(repeated)
     raw = request.query.get("keys")
-    if raw is None:
+    if not raw:
         return None
     return [k for k in raw.split(",") if k != ""]
 
