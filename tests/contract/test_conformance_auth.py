@@ -6,7 +6,7 @@ import httpx
 import pytest
 from tb_ce_client.models.refresh_token_request import RefreshTokenRequest
 
-from tests.tbserver.clients import CUSTOMER, SYSADMIN, TENANT, claims, official
+from tests.tbserver.clients import CUSTOMER, SYSADMIN, TENANT, claims, official, raw_client
 from tests.tbserver.model import NULL_UUID
 
 
@@ -83,3 +83,26 @@ def test_wrong_password_fails_the_official_login(tb_server):
     with pytest.raises(ApiException) as info:
         official(tb_server.url, ("tenant@thingsboard.org", "nope"))
     assert info.value.status == 401
+
+
+def test_password_change_outdates_older_tokens(tb_server_factory):
+    from tb_ce_client.models.change_password_request import ChangePasswordRequest
+
+    server = tb_server_factory(devices=5)
+    client = official(server.url, CUSTOMER)
+    old_token = client.get_token()
+    server.call(lambda: server.store.advance(2))  # older tokens are judged with second granularity
+    pair = client.change_password(ChangePasswordRequest(current_password="customer", new_password="s3cret"))
+    assert pair.token and pair.refresh_token
+    stale = httpx.get(f"{server.url}/api/auth/user", headers={"X-Authorization": f"Bearer {old_token}"})
+    assert stale.status_code == 401 and stale.json()["errorCode"] == 11
+    fresh = httpx.get(f"{server.url}/api/auth/user", headers={"X-Authorization": f"Bearer {pair.token}"})
+    assert fresh.json()["email"] == "customer@thingsboard.org"
+    assert official(server.url, ("customer@thingsboard.org", "s3cret")).get_user().email == fresh.json()["email"]
+
+
+def test_system_info_says_ce(tb_server):
+    assert httpx.get(f"{tb_server.url}/api/system/info").status_code == 401  # any role, but a role
+    with raw_client(tb_server.url, CUSTOMER) as http:
+        body = http.get("/api/system/info").json()
+    assert body == {"version": "4.3.1.3", "artifact": "application", "name": "ThingsBoard", "type": "CE"}

@@ -38,6 +38,20 @@ async def logout(request: web.Request) -> web.Response:
     return empty_ok()
 
 
+async def change_password(request: web.Request) -> web.Response:
+    """Returns a new JwtPair and outdates every older token of the user (second granularity, §1.4)."""
+    store = request.app[STORE_KEY]
+    user = user_of(request)
+    body = await read_json(request)
+    if not isinstance(body, dict) or not isinstance(body.get("newPassword"), str) or not body["newPassword"]:
+        raise Failure(400, "New password should be specified!", 31)
+    if body.get("currentPassword") != user.password:
+        raise Failure(400, "Current password doesn't match!", 31)
+    user.password = body["newPassword"]
+    user.tokens_valid_since = int(store.now_s())
+    return json_response(store.issue_tokens(user))
+
+
 async def current_user(request: web.Request) -> web.Response:
     return json_response(user_of(request).to_json())
 
@@ -52,5 +66,6 @@ def setup(app: web.Application) -> None:
     app.router.add_post("/api/auth/token", refresh)
     app.router.add_route("*", "/api/auth/token", not_supported)
     app.router.add_post("/api/auth/logout", logout)
+    app.router.add_post("/api/auth/changePassword", change_password)
     app.router.add_get("/api/auth/user", current_user)
     app.router.add_get("/api/system/info", system_info)

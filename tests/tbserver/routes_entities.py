@@ -172,6 +172,24 @@ async def customers(request: web.Request) -> web.Response:
                  lambda c: c.to_json(store.tenant.id))
 
 
+async def tenant_customer_by_title(request: web.Request) -> web.Response:
+    store = request.app[STORE_KEY]
+    require(request, *ADMIN)
+    title = request.query.get("customerTitle")
+    customer = next((c for c in store.customers.values() if c.title == title), None)
+    if customer is None:
+        raise Failure(404, "Requested item wasn't found!", 32)
+    return json_response(customer.to_json(store.tenant.id))
+
+
+async def server_time(request: web.Request) -> web.Response:
+    return json_response(request.app[STORE_KEY].now_ms())
+
+
+async def max_datapoints(request: web.Request) -> web.Response:
+    return json_response(50000)
+
+
 async def get_customer(request: web.Request) -> web.Response:
     return json_response(_customer_for(request).to_json(request.app[STORE_KEY].tenant.id))
 
@@ -285,6 +303,8 @@ async def get_user(request: web.Request) -> web.Response:
 
 def setup(app: web.Application) -> None:
     r = app.router
+    r.add_get("/api/dashboard/serverTime", server_time)
+    r.add_get("/api/dashboard/maxDatapointsLimit", max_datapoints)
     r.add_get("/api/tenant/dashboards", tenant_dashboards)
     r.add_get("/api/customer/{customerId}/dashboards", customer_dashboards)
     r.add_get("/api/dashboard/info/{dashboardId}", get_dashboard_info)
@@ -294,6 +314,7 @@ def setup(app: web.Application) -> None:
     r.add_post("/api/customer/{customerId}/dashboard/{dashboardId}", assign_dashboard)
     r.add_delete("/api/customer/{customerId}/dashboard/{dashboardId}", assign_dashboard)
     r.add_get("/api/customers", customers)
+    r.add_get("/api/tenant/customers", tenant_customer_by_title)
     r.add_get("/api/customer/{customerId}/shortInfo", customer_short_info)
     r.add_get("/api/customer/{customerId}/title", customer_title)
     r.add_get("/api/customer/{customerId}", get_customer)
