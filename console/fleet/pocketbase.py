@@ -12,8 +12,9 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Any
+from urllib.parse import quote
 
 import msgspec
 
@@ -53,7 +54,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 SUPERUSERS = "_superusers"
-_FILTER_CHUNK = 60  # device ids per realtime subscription: a filter may be at most 3500 characters
+_TOPIC_BUDGET = 2000  # URL-encoded filter characters per realtime topic (the server allows 2500 per topic)
 
 # DeviceRow field -> devices field; `id` breaks ties so concurrent pages never overlap or skip.
 _SORT_FIELDS = {
@@ -428,17 +429,8 @@ class PocketBaseFleet:
 
         unsubscribes = []
         try:
-            for chunk in _chunks(list(dict.fromkeys(device_ids)), _FILTER_CHUNK):
-                device_filter_text, values = _any_of("device", chunk, "d")
-                if keys:
-                    key_filter, key_values = _any_of("key", list(keys), "k")
-                    device_filter_text += " && " + key_filter
-                    values.update(key_values)
-                unsubscribes.append(
-                    await self.pb.collection(TELEMETRY).subscribe(
-                        "*", on_event, filter=build_filter(device_filter_text, values)
-                    )
-                )
+            for flt in _device_filters(list(dict.fromkeys(device_ids)), list(keys)):
+                unsubscribes.append(await self.pb.collection(TELEMETRY).subscribe("*", on_event, filter=flt))
         except BaseException:
             await _Subscription(unsubscribes).close()
             raise
@@ -459,9 +451,30 @@ class PocketBaseFleet:
         return _Subscription([unsubscribe])
 
 
-def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+def _device_filters(device_ids: list[str], keys: list[str]) -> list[str]:
+    """Realtime filters covering all `device_ids` (and `keys`), each short enough for one topic.
+
+    The server caps a topic, URL-encoded options included, at 2500 characters, so devices are packed greedily.
+    """
+    key_part = ""
+    if keys:
+        key_filter, key_values = _any_of("key", keys, "k")
+        key_part = " && " + build_filter(key_filter, key_values)
+    filters: list[str] = []
+    chunk: list[str] = []
+
+    def render(ids: list[str]) -> str:
+        text, values = _any_of("device", ids, "d")
+        return build_filter(text, values) + key_part
+
+    for ident in device_ids:
+        if chunk and len(quote(render([*chunk, ident]))) > _TOPIC_BUDGET:
+            filters.append(render(chunk))
+            chunk = []
+        chunk.append(ident)
+    if chunk:
+        filters.append(render(chunk))
+    return filters
 
 
 def _now_ms() -> int:

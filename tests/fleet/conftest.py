@@ -27,7 +27,7 @@ from console.pocketbase.client import PocketBase
 from console.pocketbase.local import LocalPocketBase
 
 SMALL_DEMO = data.DemoConfig(
-    devices=60,
+    devices=80,
     fast_devices=4,
     history_minutes=30,
     long_history_devices=1,

@@ -1,0 +1,84 @@
+"""PocketBase-only behaviour of the fleet: token sign-in, the admin-UI link, large live subscriptions."""
+
+from __future__ import annotations
+
+import time
+
+import msgspec
+import pytest
+
+from console.demo import data
+from console.demo.seeding import device_id
+from console.fleet import AuthenticationError, DeviceQuery
+from console.fleet.open import open_fleet
+from console.fleet.pocketbase import PocketBaseFleet
+from console.pocketbase.client import PocketBase
+from console.profiles import AuthKind, BackendKind, Profile, ProfileError
+from tests.fleet.conftest import SMALL_DEMO, unique_key, wait_for
+
+
+async def superuser_token(server) -> str:
+    async with PocketBase(server.url) as pb:
+        result = await pb.collection("_superusers").auth_with_password(
+            server.superuser_email, server.superuser_password
+        )
+        return result.token
+
+
+async def test_a_saved_token_signs_in_and_a_bad_one_is_refused(pb_demo_server):
+    token = await superuser_token(pb_demo_server)
+    profile = Profile(name="pb", kind=BackendKind.POCKETBASE, url=pb_demo_server.url, auth=AuthKind.API_KEY)
+    fleet = open_fleet(profile, token)
+    assert isinstance(fleet, PocketBaseFleet)
+    await fleet.connect()
+    try:
+        assert (await fleet.device_counts()).total == SMALL_DEMO.devices
+        assert fleet.identity == pb_demo_server.superuser_email
+    finally:
+        await fleet.close()
+    bad = open_fleet(profile, token[:-4] + "AAAA")
+    with pytest.raises(AuthenticationError):
+        await bad.connect()
+    await bad.close()
+
+
+async def test_open_fleet_with_a_password_profile(pb_demo_server):
+    profile = Profile(
+        name="pb", kind=BackendKind.POCKETBASE, url=pb_demo_server.url, user=pb_demo_server.superuser_email
+    )
+    with pytest.raises(ProfileError):
+        open_fleet(profile, "")
+    with pytest.raises(ProfileError, match="CA bundle"):
+        open_fleet(msgspec.structs.replace(profile, ca_bundle="/no/such/bundle.pem"), "pw")
+    fleet = open_fleet(profile, pb_demo_server.superuser_password)
+    await fleet.connect()
+    try:
+        page = await fleet.list_devices(DeviceQuery(), 0, 5)
+        assert len(page.rows) == 5 and page.has_next
+        assert fleet.dashboard_url("abc") == f"{pb_demo_server.url}/_/#/collections?collection=dashboards&recordId=abc"
+    finally:
+        await fleet.close()
+
+
+async def test_live_telemetry_for_more_devices_than_one_filter_holds(pb_demo_server):
+    fleet = PocketBaseFleet(
+        pb_demo_server.url, identity=pb_demo_server.superuser_email, password=pb_demo_server.superuser_password
+    )
+    await fleet.connect()
+    try:
+        devices = [device_id(d.name) for d in data.make_devices(SMALL_DEMO, 0)]
+        assert len(devices) > 50  # the fleet splits the realtime filter into several subscriptions
+        key = unique_key("many")
+        got = []
+        subscription = await fleet.subscribe_telemetry(devices, [key], lambda d, k, points: got.append(d))
+        try:
+            now = int(time.time() * 1000)
+            for device in (devices[0], devices[-1]):
+                await fleet.pb.collection("telemetry").create({"device": device, "key": key, "ts": now, "value": 1})
+            await fleet.pb.collection("telemetry").create({"device": devices[1], "key": "other", "ts": now, "value": 1})
+            await wait_for(lambda: len(got) >= 2)
+        finally:
+            await subscription.close()
+        assert got == [devices[0], devices[-1]]
+    finally:
+        await fleet.close()
