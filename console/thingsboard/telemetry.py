@@ -96,6 +96,7 @@ class TelemetryService:
         self._stopping = False
         self._wake: asyncio.Event | None = None
         self._abort_reason = ""
+        self._force_refresh = False
         self._closing: asyncio.Future[Any] | None = None
 
     # --- public surface -------------------------------------------------------------------------------
@@ -233,6 +234,7 @@ class TelemetryService:
             if self._stopping:
                 reason = "No live subscriptions."
                 continue
+            self._force_refresh = verdict.refresh_token
             delay = backoff.capped_delay() if verdict.slow_retry else backoff.next_delay()
             log.info("live connection: %s Reconnecting in %.1f s (#%d).", verdict.message, delay, backoff.attempt)
             self._set_state(
@@ -245,6 +247,10 @@ class TelemetryService:
 
     async def _connect_once(self, backoff: Backoff) -> CloseVerdict:
         """One connection's life; returns why it ended. Raises ApiError when no token can be had."""
+        if self._force_refresh and self._client.api_key is None:
+            # The server refused the token our clock still trusts (expired early, logged out): renew it.
+            self._force_refresh = False
+            await self._client._refresh(self._client.token)
         token = await self._client.ensure_token()  # refreshed before reopening, never sent stale
         auth = auth_command(token=token) if token else auth_command(api_key=self._client.api_key)
         self._abort_reason = ""

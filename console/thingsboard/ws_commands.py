@@ -299,9 +299,15 @@ class GapTracker:
     def last(self, entity_id: str, key: str) -> int | None:
         return self._last.get((entity_id, key))
 
-    def accept(self, entity_id: str, key: str, points: Iterable[P], ts: Callable[[P], int]) -> list[P]:
+    def accept(self, entity_id: str, key: str, points: Sequence[P], ts: Callable[[P], int]) -> list[P]:
         """The points not delivered yet, ascending by ts; marks them delivered."""
         mark = self._last.get((entity_id, key))
+        if len(points) == 1:  # the live case: one new point per key and update
+            stamp = ts(points[0])
+            if mark is not None and stamp <= mark:
+                return []
+            self._last[(entity_id, key)] = stamp
+            return list(points)
         ordered = sorted(points, key=ts)
         if mark is not None:
             ordered = [point for point in ordered if ts(point) > mark]

@@ -231,3 +231,30 @@ async def test_socket_closes_when_idle_and_reopens_for_a_new_subscriber(tb_serve
     finally:
         await service.close()
         await tb.close()
+
+
+async def test_a_token_the_server_refuses_is_refreshed_before_reopening(tb_server_factory):
+    server = await asyncio.to_thread(tb_server_factory, devices=2)
+    proxy = CuttingProxy(int(server.url.rsplit(":", 1)[1]))
+    tb = await logged_in(await proxy.start())
+    service = fast_service(tb)
+    states: list[ConnectionState] = []
+    service.on_state(states.append)
+    query = EntityCountQuery(entity_filter=EntityTypeFilter(entity_type="DEVICE"))
+    sub = TelemetrySubscriber(service, [EntityCountCmd(query=query)])
+    counts = sub.entity_count_stream
+    try:
+        sub.subscribe()
+        await next_item(counts)
+        refreshes = server.store.counters["refresh"]
+        # The server's clock jumps past the access token's expiry; our clock still trusts the token.
+        server.call(lambda: server.store.advance(server.options.access_token_ttl + 60))
+        proxy.cut()
+        assert (await next_item(counts)).count == 2  # resubscribed on a fresh token
+        assert server.store.counters["refresh"] == refreshes + 1
+        refused = [s for s in states if s.state == "reconnecting" and "sign-in" in s.reason]
+        assert refused and refused[0].warning
+    finally:
+        await service.close()
+        await proxy.close()
+        await tb.close()
