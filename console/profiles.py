@@ -39,6 +39,8 @@ __all__ = [
     "default_config_dir",
     "keyring_status",
     "mask_proxy",
+    "split_proxy_secret",
+    "with_proxy_secret",
 ]
 
 APP_NAME = "thingscope"
@@ -65,6 +67,7 @@ class SecretKind(enum.StrEnum):
 
     CREDENTIAL = "credential"  # the password or the API key, per `Profile.auth`
     TOKEN = "token"  # a refresh/session token, so a restart need not ask again
+    PROXY = "proxy"  # the proxy's password (the profile keeps the proxy URL without it)
 
 
 class ProfileError(ValueError):
@@ -114,6 +117,28 @@ class Profile(msgspec.Struct, frozen=True, kw_only=True):
     def secret_account(self) -> str:
         """The keyring account name: the server and the identity, not the profile's name (renames keep it)."""
         return f"{self.kind.value}|{self.auth.value}|{self.url.rstrip('/').lower()}|{self.user.strip().lower()}"
+
+
+def split_proxy_secret(proxy: str) -> tuple[str, str | None]:
+    """("http://alice@proxy:3128", "pw") from "http://alice:pw@proxy:3128": the URL to save, the password to keep
+    in the keyring (`SecretKind.PROXY`). A proxy without a password comes back unchanged with None."""
+    if "@" not in proxy or "://" not in proxy:
+        return proxy, None
+    scheme, rest = proxy.split("://", 1)
+    userinfo, host = rest.rsplit("@", 1)
+    if ":" not in userinfo:
+        return proxy, None
+    user, password = userinfo.split(":", 1)
+    return f"{scheme}://{user}@{host}", password
+
+
+def with_proxy_secret(proxy: str, password: str | None) -> str:
+    """The proxy URL with its password put back (for the HTTP client only; never saved or shown)."""
+    if not password or "@" not in proxy or "://" not in proxy:
+        return proxy
+    scheme, rest = proxy.split("://", 1)
+    user, host = rest.rsplit("@", 1)
+    return f"{scheme}://{user.split(':', 1)[0]}:{password}@{host}"
 
 
 def mask_proxy(proxy: str) -> str:
@@ -190,8 +215,15 @@ class ProfileStore:
         raise ProfileError(f"No saved profile is called {name!r}.")
 
     def save(self, profile: Profile, *, previous_name: str | None = None) -> None:
-        """Add or replace a profile; `previous_name` renames one (and keeps "last used" pointing at it)."""
+        """Add or replace a profile; `previous_name` renames one (and keeps "last used" pointing at it).
+
+        A password inside the proxy URL is never written: save it first with
+        `SecretStore.set(profile, password, SecretKind.PROXY)` (`split_proxy_secret` takes it out of the URL).
+        """
         profile.validate()
+        proxy, _password = split_proxy_secret(profile.proxy)
+        if proxy != profile.proxy:
+            profile = msgspec.structs.replace(profile, proxy=proxy)
         state = self._load()
         old = previous_name if previous_name is not None else profile.name
         if old != profile.name and any(p.name == profile.name for p in state.profiles):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import ssl
 
 from console.fleet.base import Fleet
-from console.profiles import AuthKind, BackendKind, Profile, ProfileError
+from console.profiles import AuthKind, BackendKind, Profile, ProfileError, with_proxy_secret
 
 __all__ = ["open_fleet"]
 
@@ -24,9 +24,13 @@ def _pocketbase_verify(profile: Profile) -> ssl.SSLContext | bool:
     return True
 
 
-def open_fleet(profile: Profile, secret: str) -> Fleet:
-    """Build the fleet for `profile`; call `await fleet.connect()` next (and `await fleet.close()` at the end)."""
+def open_fleet(profile: Profile, secret: str, *, proxy_password: str | None = None) -> Fleet:
+    """Build the fleet for `profile`; call `await fleet.connect()` next (and `await fleet.close()` at the end).
+
+    `proxy_password` is the proxy's password from the keyring (`SecretKind.PROXY`), when the proxy needs one.
+    """
     profile.validate()
+    proxy = with_proxy_secret(profile.proxy, proxy_password) or None
     if not secret:
         raise ProfileError("Enter the password or API key to connect.")
     if profile.kind is BackendKind.POCKETBASE:
@@ -44,7 +48,7 @@ def open_fleet(profile: Profile, secret: str) -> Fleet:
             token=secret if api_key else None,
             auth_collection=profile.auth_collection or SUPERUSERS,
             verify=verify,
-            proxy=profile.proxy or None,
+            proxy=proxy,
         )
     from console.fleet.thingsboard import ThingsboardFleet
 
@@ -56,5 +60,5 @@ def open_fleet(profile: Profile, secret: str) -> Fleet:
         api_key=secret if api_key else None,
         verify=profile.verify_tls,
         ca_bundle=profile.ca_bundle or None,
-        proxy=profile.proxy or None,
+        proxy=proxy,
     )

@@ -481,7 +481,7 @@ class ThingsboardFleet:
             for entity in entities:
                 device = entity.entity_id.id
                 for key, values in (entity.timeseries or {}).items():
-                    mark = last_seen.get((device, key), now - 1)
+                    mark = last_seen.get((device, key), -1)
                     points = [Point(ts=v.ts, value=typed_value(v.value)) for v in values if v.ts > mark]
                     if points:
                         points.sort(key=lambda p: p.ts)

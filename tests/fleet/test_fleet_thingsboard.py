@@ -86,3 +86,17 @@ async def test_the_live_socket_state_reaches_on_state(tb_server):
         await fleet.close()
     assert states[0][0] is ConnectionState.CONNECTING
     assert states[-1][0] is ConnectionState.DISCONNECTED
+
+
+async def test_open_fleet_builds_a_thingsboard_fleet_from_a_profile(tb_server):
+    from console.fleet.open import open_fleet
+    from console.profiles import BackendKind, Profile
+
+    profile = Profile(name="emu", kind=BackendKind.THINGSBOARD, url=tb_server.url, user="tenant@thingsboard.org")
+    fleet = open_fleet(profile, "tenant")
+    assert isinstance(fleet, ThingsboardFleet)
+    await fleet.connect()
+    try:
+        assert (await fleet.device_counts()).total > 0
+    finally:
+        await fleet.close()

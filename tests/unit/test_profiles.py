@@ -24,6 +24,8 @@ from console.profiles import (
     SecretStore,
     SecretStoreUnavailable,
     keyring_status,
+    split_proxy_secret,
+    with_proxy_secret,
 )
 
 
@@ -194,3 +196,18 @@ async def test_secrets_do_not_reach_the_log(memory_keyring, caplog: pytest.LogCa
     await secrets.set(tb_profile(), "never-logged-pw")
     await secrets.get(tb_profile())
     assert "never-logged-pw" not in caplog.text
+
+
+async def test_a_proxy_password_goes_to_the_keyring_not_the_json(tmp_path: Path, memory_keyring: MemoryKeyring):
+    profile = tb_profile()  # proxy http://alice:pr0xyPass@proxy.corp:3128
+    url, password = split_proxy_secret(profile.proxy)
+    assert (url, password) == ("http://alice@proxy.corp:3128", "pr0xyPass")
+    await SecretStore().set(profile, password, SecretKind.PROXY)
+    ProfileStore(tmp_path).save(profile)
+    assert "pr0xyPass" not in (tmp_path / "profiles.json").read_text()
+    saved = ProfileStore(tmp_path).get("Plant A")
+    assert saved.proxy == "http://alice@proxy.corp:3128"
+    restored = with_proxy_secret(saved.proxy, await SecretStore().get(saved, SecretKind.PROXY))
+    assert restored == "http://alice:pr0xyPass@proxy.corp:3128"
+    assert split_proxy_secret("http://proxy:3128") == ("http://proxy:3128", None)
+    assert with_proxy_secret("http://proxy:3128", None) == "http://proxy:3128"
