@@ -162,19 +162,22 @@ class TelemetryService:
         """Run connection-scoped work (a backfill); it is cancelled when the socket drops."""
         task = asyncio.ensure_future(coro)
         self._work.add(task)
-        task.add_done_callback(self._work_done)
+        ws = self._ws
+        task.add_done_callback(lambda done: self._work_done(done, ws))
 
-    def _work_done(self, task: asyncio.Task[Any]) -> None:
+    def _work_done(self, task: asyncio.Task[Any], ws: Any) -> None:
         self._work.discard(task)
         if task.cancelled():
             return
         error = task.exception()
-        if error is not None:
+        if error is not None and ws is not None and ws is self._ws:  # not a newer connection's socket
             # A gap we could not fill must not be skipped: drop the socket and let the next reconnect retry it.
             self._abort_reason = f"Filling the gap after a reconnect failed: {getattr(error, 'message', error)}"
-            log.info("%s", self._abort_reason)
-            if self._ws is not None:
-                self._closing = asyncio.ensure_future(self._ws.close(code=1000, reason="backfill failed"))
+            if isinstance(error, ApiError):
+                log.info("%s", self._abort_reason)
+            else:
+                log.warning("%s", self._abort_reason, exc_info=error)
+            self._closing = asyncio.ensure_future(ws.close(code=1000, reason="backfill failed"))
 
     async def _fetch_history(self, entity_id: EntityId, keys: list[str], start_ts: int, end_ts: int) -> Any:
         if self._history is not None:
