@@ -13,9 +13,11 @@ import asyncio
 import contextlib
 import logging
 import os
+import sys
 import time
 from pathlib import Path
 from types import TracebackType
+from typing import IO
 
 import platformdirs
 
@@ -28,7 +30,7 @@ from console.fleet.pocketbase import SUPERUSERS, PocketBaseFleet
 from console.pocketbase.client import PocketBase
 from console.pocketbase.local import LocalPocketBase
 
-__all__ = ["DEMO_SUPERUSER", "DemoFleetRunner", "default_demo_dir"]
+__all__ = ["DEMO_SUPERUSER", "DemoBusyError", "DemoFleetRunner", "default_demo_dir"]
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +39,43 @@ DEMO_SUPERUSER = "demo@example.com"
 
 def default_demo_dir() -> Path:
     return Path(platformdirs.user_data_dir("thingscope")) / "demo"
+
+
+class DemoBusyError(ApiError):
+    """Another Thingscope already runs the demo on this data folder (two servers must not share one database)."""
+
+
+class _FolderLock:
+    """An exclusive, non-blocking lock on `folder/demo.lock`, released by the OS if we die."""
+
+    def __init__(self, folder: Path) -> None:
+        self.path = folder / "demo.lock"
+        self._handle: IO[bytes] | None = None
+
+    def acquire(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(self.path, "a+b")  # held for as long as the demo runs
+        try:
+            if sys.platform == "win32":
+                import msvcrt
+
+                handle.seek(0)
+                msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+            else:
+                import fcntl
+
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            handle.close()
+            raise DemoBusyError(
+                "The demo is already running in another Thingscope window (close it first).", original_error=exc
+            ) from exc
+        self._handle = handle
+
+    def release(self) -> None:
+        handle, self._handle = self._handle, None
+        if handle is not None:
+            handle.close()  # closing drops the lock on every platform
 
 
 class DemoFleetRunner:
@@ -59,6 +98,7 @@ class DemoFleetRunner:
         self.seeded: SeedSummary | None = None  # set when this start filled an empty database
         self._admin: PocketBase | None = None
         self._task: asyncio.Task[None] | None = None
+        self._lock = _FolderLock(self.data_dir)
 
     def __repr__(self) -> str:
         return f"DemoFleetRunner({str(self.data_dir)!r}, running={self.running})"
@@ -75,6 +115,7 @@ class DemoFleetRunner:
         """Start the server, create the schema, seed when empty, start the simulator, connect the fleet."""
         if self.fleet is not None:
             return self.fleet
+        self._lock.acquire()
         try:
             await self.server.astart()
             admin = self._admin = PocketBase(self.server.url)
@@ -131,6 +172,7 @@ class DemoFleetRunner:
             with contextlib.suppress(ApiError):
                 await admin.close()
         await asyncio.to_thread(self.server.stop)
+        self._lock.release()
 
     async def __aenter__(self) -> DemoFleetRunner:
         await self.start()

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from console.demo import DemoFleetRunner, data
+from console.demo.runner import DemoBusyError
 from console.demo.schema import TELEMETRY
 from console.demo.seeding import device_id
 from console.demo.simulator import Simulator
@@ -88,6 +89,8 @@ async def test_simulator_flips_states_and_keeps_history_bounded(tmp_path: Path):
     runner = DemoFleetRunner(tmp_path / "demo", config=config, simulate=False)
     fleet = await runner.start()
     try:
+        with pytest.raises(DemoBusyError, match="already running"):  # two servers must not share one database
+            await DemoFleetRunner(tmp_path / "demo", config=config, simulate=False).start()
         async with PocketBase(runner.url) as pb:
             await pb.collection("_superusers").auth_with_password(
                 runner.server.superuser_email, runner.server.superuser_password
