@@ -188,16 +188,23 @@ def values_equal(a: Any, b: Any) -> bool:
 def same_as_written(written: Any, echoed: Any) -> bool:
     """True when `echoed` is what the server made of `written`, not someone else's change.
 
-    ThingsBoard stores numeric text as a number (reference §5.4) and its socket sends JSON values as text.
+    ThingsBoard stores numeric text as a number (reference §5.4) and its socket sends JSON values as text;
+    PocketBase keeps values in a JSON field, where a whole double comes back as an integer.
     """
     if values_equal(written, echoed):
         return True
     if isinstance(echoed, str) and type_of(written) is ValueType.JSON:
         return values_equal(written, _json_or_none(echoed))
-    if isinstance(written, str) and isinstance(echoed, int | float) and not isinstance(echoed, bool):
+    if _is_number(written) and _is_number(echoed):  # PocketBase's JSON field gives 24.0 back as 24
+        return float(written) == float(echoed)
+    if isinstance(written, str) and _is_number(echoed):
         stripped = written.strip()
         return bool(_DOUBLE.fullmatch(stripped)) and float(stripped) == float(echoed)
     return False
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def coerce_like(value: Any, like: Any) -> Any:

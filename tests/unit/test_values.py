@@ -177,6 +177,8 @@ def test_server_echoes_are_recognised_as_our_own_write() -> None:
     assert same_as_written("42", 42)  # ThingsBoard stores numeric text as a number
     assert same_as_written("2.50", 2.5)
     assert same_as_written({"a": [1]}, '{"a": [1]}')  # JSON arrives as text over the socket
+    assert same_as_written(24.0, 24)  # PocketBase's JSON field
+    assert not same_as_written(True, 1)
     assert not same_as_written("42", 43)
     assert not same_as_written("abc", 0)
     assert not same_as_written({"a": 1}, '{"a": 2}')
