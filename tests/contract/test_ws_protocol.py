@@ -20,7 +20,8 @@ WAIT = 15  # seconds: a hang guard, never an assertion about speed
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[TbServer]:
-    started = start_server(devices=6, extra={"ws_auth_timeout": 0.5, "ws_ping_interval": 0.3})
+    extra = {"ws_auth_timeout": 0.5, "ws_ping_interval": 0.3, "ws_refresh_interval": 0.3}
+    started = start_server(devices=6, extra=extra)
     yield started
     started.stop()
 
@@ -201,3 +202,96 @@ async def test_pongs_keep_the_session_alive(server):
         await ws.send(json.dumps({"cmds": [{"type": "TIMESERIES", "cmdId": 1, "entityType": "DEVICE",
                                             "entityId": device, "keys": "temperature"}]}))
         assert (await recv(ws))["subscriptionId"] == 1
+
+
+def single(device: str) -> dict[str, Any]:
+    return {
+        "entityFilter": {"type": "singleEntity", "singleEntity": {"entityType": "DEVICE", "id": device}},
+        "pageLink": {"pageSize": 1, "page": 0},
+        "entityFields": [{"type": "ENTITY_FIELD", "key": "name"}],
+        "latestValues": [],
+    }
+
+
+async def test_entity_data_page_then_latest_timeseries_history_and_unsubscribe(server):
+    device = device_of(server, 4)
+    now = server.call(server.store.now_ms)
+    async with websockets.connect(ws_url(server)) as ws:
+        await ws.send(json.dumps({"authCmd": {"cmdId": 0, "token": login(server)}, "cmds": [{
+            "type": "ENTITY_DATA", "cmdId": 1, "query": single(device),
+            "latestCmd": {"keys": [{"type": "TIME_SERIES", "key": "temperature"},
+                                   {"type": "SERVER_ATTRIBUTE", "key": "active"}]},
+            "tsCmd": {"keys": ["temperature"], "startTs": now - 86_400_000, "timeWindow": 86_400_000 + 60_000,
+                      "interval": 1000, "limit": 5, "agg": "NONE"},
+        }]}))
+        first = await recv(ws)
+        assert first["cmdId"] == 1 and first["cmdUpdateType"] == "ENTITY_DATA" and first["errorCode"] == 0
+        assert first["update"] is None and first["allowedEntities"] > 0
+        assert first["data"]["totalElements"] == 1 and first["data"]["hasNext"] is False
+        row = first["data"]["data"][0]
+        assert row["entityId"] == {"entityType": "DEVICE", "id": device}
+        assert isinstance(row["latest"]["ENTITY_FIELD"]["name"]["value"], str)
+        assert isinstance(row["latest"]["TIME_SERIES"]["temperature"]["value"], str)
+        assert row["latest"]["SERVER_ATTRIBUTE"]["active"]["value"] in ("true", "false")
+        window = [point["ts"] for point in row["timeseries"]["temperature"]]
+        assert 0 < len(window) <= 5 and window == sorted(window, reverse=True)  # raw data: newest first, limited
+
+        await asyncio.to_thread(post_telemetry, server, device, now + 1000, {"temperature": 30})
+        live = await recv(ws)
+        assert live["data"] is None
+        (change,) = live["update"]
+        assert change["latest"] == {"TIME_SERIES": {"temperature": {"ts": now + 1000, "value": "30"}}}
+        assert change["timeseries"] == {"temperature": [{"ts": now + 1000, "value": "30"}]}
+
+        await asyncio.to_thread(
+            server.call, lambda: server.store.save_attributes(device, "SERVER_SCOPE", {"active": False}, ts=now + 5)
+        )
+        flipped = (await recv(ws))["update"][0]
+        assert flipped["latest"] == {"SERVER_ATTRIBUTE": {"active": {"ts": now + 5, "value": "false"}}}
+        assert flipped["timeseries"] is None
+
+        # the same cmdId again with only a historyCmd: no second page, an update with the history (§7.6)
+        await ws.send(json.dumps({"cmds": [{"type": "ENTITY_DATA", "cmdId": 1, "historyCmd": {
+            "keys": ["temperature"], "startTs": now, "endTs": now + 2000, "interval": 1000, "limit": 100,
+            "agg": "NONE"}}]}))
+        history = await recv(ws)
+        assert history["data"] is None
+        assert history["update"][0]["timeseries"] == {"temperature": [{"ts": now + 1000, "value": "30"}]}
+
+        await ws.send(json.dumps({"cmds": [{"type": "ENTITY_DATA_UNSUBSCRIBE", "cmdId": 1}]}))
+        await ws.ping()
+        await asyncio.to_thread(post_telemetry, server, device, now + 2000, {"temperature": 31})
+        await ws.send(json.dumps({"cmds": [{"type": "ENTITY_COUNT", "cmdId": 2, "query": {
+            "entityFilter": {"type": "entityType", "entityType": "DEVICE"}}}]}))
+        assert (await recv(ws))["cmdUpdateType"] == "COUNT_DATA"  # nothing came for the unsubscribed cmdId 1
+
+
+async def test_entity_data_errors_query_empty_and_subcommand_before_query(server):
+    async with websockets.connect(ws_url(server)) as ws:
+        await ws.send(json.dumps({"authCmd": {"cmdId": 0, "token": login(server)},
+                                  "cmds": [{"type": "ENTITY_DATA", "cmdId": 3}]}))
+        reply = await recv(ws)
+        assert reply["subscriptionId"] == 3 and reply["errorCode"] == 2 and reply["errorMsg"] == "Query is empty!"
+        await ws.send(json.dumps({"cmds": [{"type": "ENTITY_DATA", "cmdId": 4, "latestCmd": {"keys": []}}]}))
+        assert (await closed_with(ws))[0] == 1012  # pitfall 29
+
+
+async def test_entity_count_is_pushed_again_when_it_changes(server):
+    device = device_of(server, 5)
+    active_query = {
+        "entityFilter": {"type": "entityType", "entityType": "DEVICE"},
+        "keyFilters": [{"key": {"type": "SERVER_ATTRIBUTE", "key": "active"}, "valueType": "BOOLEAN",
+                        "predicate": {"type": "BOOLEAN", "operation": "EQUAL",
+                                      "value": {"defaultValue": True, "userValue": None, "dynamicValue": None}}}],
+    }
+    async with websockets.connect(ws_url(server)) as ws:
+        await ws.send(json.dumps({"authCmd": {"cmdId": 0, "token": login(server)},
+                                  "cmds": [{"type": "ENTITY_COUNT", "cmdId": 9, "query": active_query}]}))
+        first = await recv(ws)
+        assert first == {"cmdId": 9, "errorCode": 0, "errorMsg": None, "cmdUpdateType": "COUNT_DATA",
+                         "count": first["count"]}
+        was_active = server.call(lambda: server.store.is_active(device))
+        await asyncio.to_thread(server.call, lambda: server.store.save_attributes(
+            device, "SERVER_SCOPE", {"active": not was_active}))
+        second = await recv(ws)
+        assert second["cmdId"] == 9 and second["count"] == first["count"] + (-1 if was_active else 1)

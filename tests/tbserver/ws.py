@@ -5,7 +5,8 @@ A session authenticates, then runs commands in order (subscriptions live in `ws_
 updates through a bounded outbound queue (1000 messages, then 1008). The server pings when no pong arrived for
 `ping_interval` and closes with 4500 after three intervals; inbound frames over 32 KB close with 1009; no authCmd
 within the auth timeout closes with 1008; `options.ws_session_limit` (> 0) caps sessions per tenant (1008).
-Timing knobs for tests live in `options.extra`: `ws_auth_timeout` (10 s), `ws_ping_interval` (10 s).
+Timing knobs for tests live in `options.extra`: `ws_auth_timeout` (10 s), `ws_ping_interval` (10 s),
+`ws_refresh_interval` (60 s, entity counts are re-run at this period and pushed when they change).
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ class Hub:
         extra = getattr(options, "extra", None) or {}
         self.auth_timeout = float(extra.get("ws_auth_timeout", 10.0))
         self.ping_interval = float(extra.get("ws_ping_interval", 10.0))
+        self.refresh_interval = float(extra.get("ws_refresh_interval", 60.0))
         self.sessions: set[Session] = set()
         self.remove_listener = store.add_listener(self._on_change)
 
@@ -92,7 +94,7 @@ class Session:
     # --- lifecycle ----------------------------------------------------------------------------------------
 
     async def run(self, url_token: str | None) -> None:
-        tasks = [asyncio.create_task(self._writer()), asyncio.create_task(self._pinger())]
+        tasks = [asyncio.create_task(job()) for job in (self._writer, self._pinger, self._refresher)]
         try:
             if url_token is not None:
                 if not await self._authenticate(url_token, url_code=True):
@@ -169,6 +171,16 @@ class Session:
                 with contextlib.suppress(ConnectionError, RuntimeError):
                     await self.ws.ping()
 
+    async def _refresher(self) -> None:
+        """Re-run entity counts every refresh interval (server.ws.dynamic_page_link.refresh_interval, 60 s)."""
+        while True:
+            await asyncio.sleep(self.hub.refresh_interval)
+            for sub in list(self.subs.values()):
+                if isinstance(sub, ws_subs.CountSub) and self.user is not None:
+                    with contextlib.suppress(Failure):
+                        for message in sub.refresh(self.store, self.user):
+                            self.send(message)
+
     def send(self, message: dict[str, Any]) -> None:
         if self.closing:
             return
@@ -239,9 +251,11 @@ class Session:
             if kind == "ENTITY_DATA":
                 await self._entity_data(cmd_id, cmd)
             elif kind == "ENTITY_COUNT":
-                if cmd_id not in self.subs:
-                    self.subs[cmd_id] = None
-                    self.send(ws_subs.count_reply(self.store, self.user, cmd_id, cmd.get("query") or {}))
+                if cmd_id not in self.subs:  # a second ENTITY_COUNT with the same cmdId is ignored
+                    counter = ws_subs.CountSub(cmd_id, cmd.get("query") or {})
+                    for message in counter.refresh(self.store, self.user):
+                        self.send(message)
+                    self.subs[cmd_id] = counter
             elif kind in ("ENTITY_DATA_UNSUBSCRIBE", "ENTITY_COUNT_UNSUBSCRIBE"):
                 self.subs.pop(cmd_id, None)
             else:
@@ -297,9 +311,8 @@ class Session:
 
     def changed(self, entity_id: str, kind: str, scope: str | None, values: dict, deleted: bool) -> None:
         for sub in list(self.subs.values()):
-            if sub is not None:
-                for message in sub.changed(entity_id, kind, scope, values, deleted):
-                    self.send(message)
+            for message in sub.changed(entity_id, kind, scope, values, deleted):
+                self.send(message)
 
 
 HUB_KEY: web.AppKey[Hub] = web.AppKey("ws_hub", Hub)

@@ -218,8 +218,21 @@ class TimeseriesSub:
         return [ts_reply(self.cmd_id, data)] if data else []
 
 
-def count_reply(store: Any, user: Any, cmd_id: int, query: dict[str, Any]) -> dict[str, Any]:
-    from . import query as entity_query
+class CountSub:
+    """ENTITY_COUNT: the count now, then again every refresh interval when it changed (§7.4)."""
 
-    count = entity_query.count(store, user, query)
-    return {"cmdId": cmd_id, "errorCode": 0, "errorMsg": None, "cmdUpdateType": "COUNT_DATA", "count": count}
+    def __init__(self, cmd_id: int, query: dict[str, Any]) -> None:
+        self.cmd_id, self.query = cmd_id, query
+        self.last: int | None = None
+
+    def refresh(self, store: Any, user: Any) -> list[dict[str, Any]]:
+        from . import query as entity_query  # written alongside; imported late so ws.py loads without it
+
+        count = entity_query.count(store, user, self.query)
+        if count == self.last:
+            return []
+        self.last = count
+        return [{"cmdId": self.cmd_id, "errorCode": 0, "errorMsg": None, "cmdUpdateType": "COUNT_DATA", "count": count}]
+
+    def changed(self, entity_id: str, kind: str, scope: str | None, values: dict, deleted: bool) -> list[dict]:
+        return []
