@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
@@ -29,8 +30,8 @@ class DeviceChartTab(QWidget):
         self._layout.setContentsMargins(0, 0, 0, 0)
         self.placeholder = QLabel("Select a device to chart its telemetry.", self)
         self.placeholder.setStyleSheet("color: palette(mid); padding: 8px;")
-        self._layout.addWidget(self.placeholder)
-        self._layout.addStretch(1)
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self._layout.addWidget(self.placeholder, 1)
         self.chart: LiveChart | None = None
         self._fleet: Fleet | None = None
         self._device_id: str | None = None
@@ -53,6 +54,8 @@ class DeviceChartTab(QWidget):
             if self.chart is not None:
                 self.chart.clear_series()
                 self._shown_device = None
+            if self.chart is not None:
+                self.chart.setVisible(False)
             self.placeholder.setVisible(True)
             return
         if self._device_id == self._shown_device and self.chart is not None:
@@ -68,6 +71,7 @@ class DeviceChartTab(QWidget):
             self.chart = LiveChart(fleet, self)
             self._layout.insertWidget(0, self.chart, 1)
         self.placeholder.setVisible(False)
+        self.chart.setVisible(True)
         return self.chart
 
     def _dispose_chart(self) -> None:

@@ -130,6 +130,7 @@ class LiveChart(QWidget):
         self.plan_label.setStyleSheet("color: palette(mid);")
         self.axes_combo = QComboBox(self)
         self.axes_combo.addItems(["One y-axis", "Axis per key"])
+        self.axes_combo.setCurrentIndex(1)  # keys rarely share a unit; one device's keys would flatten each other
         self.axes_combo.currentIndexChanged.connect(lambda i: self.set_axis_per_key(i == 1))
         self.pause_button = QPushButton("Pause", self)
         self.pause_button.setCheckable(True)
@@ -170,6 +171,7 @@ class LiveChart(QWidget):
         self.plot.vb.disableAutoRange(axis=pg.ViewBox.XAxis)
         self.plot.vb.sigRangeChangedManually.connect(self._on_view_changed_manually)
         self.axes = AxisManager(self.plot)
+        self.axes.per_key = True
         self.crosshair = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("#999", style=Qt.PenStyle.DashLine))
         self.crosshair.setVisible(False)
         self.plot.vb.addItem(self.crosshair, ignoreBounds=True)
@@ -586,7 +588,7 @@ class LiveChart(QWidget):
         if boolean:
             new: pg.GraphicsObject = pg.ScatterPlotItem(size=7, pen=None, brush=pg.mkBrush(colour), symbol="s")
         else:
-            new = pg.PlotCurveItem(pen=pg.mkPen(colour, width=1.5), skipFiniteCheck=True)
+            new = pg.PlotCurveItem(pen=pg.mkPen(colour, width=2), skipFiniteCheck=True)  # 1.5 px breaks up offscreen
         view = self.axes.view_for(series.key, colour)
         if item is not None:
             self._item_view[ident].removeItem(item)
