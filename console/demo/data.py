@@ -160,10 +160,11 @@ class DemoDevice:
     firmware: str
     model: str
     created_ms: int
+    last_activity_ms: int
     phase: float = 0.0
 
     def record(self) -> dict[str, Any]:
-        """The `devices` record body (PocketBase sets `created` itself; we keep ours in `last_activity` terms)."""
+        """The `devices` record body (PocketBase's own `created` is the seeding time; `created_time` is the age)."""
         return {
             "name": self.name,
             "label": self.label,
@@ -176,7 +177,7 @@ class DemoDevice:
             "description": self.description,
             "access_token": self.access_token,
             "firmware": self.firmware,
-            "last_activity": self.created_ms,
+            "last_activity": self.last_activity_ms,
             "created_time": self.created_ms,
         }
 
@@ -198,6 +199,8 @@ def make_devices(config: DemoConfig, now_ms: int) -> list[DemoDevice]:
     weights = [spec.weight for spec in PROFILES]
     sites = [*CUSTOMERS, _TENANT_SITE]
     counters: dict[tuple[str, str], int] = {}
+    # the newest devices are the live ones, so the default view (newest first) opens on devices with charts
+    ages = sorted(rng.uniform(0.2, config.created_span_days) for _ in range(config.devices))
     devices = []
     for index in range(config.devices):
         spec = PROFILES[index % len(PROFILES)] if index < len(PROFILES) else rng.choices(PROFILES, weights)[0]
@@ -206,7 +209,11 @@ def make_devices(config: DemoConfig, now_ms: int) -> list[DemoDevice]:
         counters[(spec.prefix, code)] = number
         label = f"{rng.choice(spec.labels)} {rng.randint(1, 9)}"
         active = index < config.fast_devices or rng.random() >= config.inactive_share
-        created = now_ms - int(rng.uniform(0.5, config.created_span_days) * 86_400_000)
+        created = now_ms - int(ages[index] * 86_400_000)
+        if active:
+            last_activity = now_ms - rng.randrange(1_000, 300_000)
+        else:
+            last_activity = created + int((now_ms - created) * rng.uniform(0.3, 0.95))
         devices.append(
             DemoDevice(
                 index=index,
@@ -222,6 +229,7 @@ def make_devices(config: DemoConfig, now_ms: int) -> list[DemoDevice]:
                 firmware=f"{rng.randint(1, 3)}.{rng.randint(0, 9)}.{rng.randint(0, 20)}",
                 model=rng.choice(spec.models),
                 created_ms=created,
+                last_activity_ms=last_activity,
                 phase=rng.uniform(0, 2 * math.pi),
             )
         )
@@ -271,7 +279,7 @@ def attributes_for(device: DemoDevice, now_ms: int, rng: random.Random) -> dict[
         },
         "SERVER_SCOPE": {
             "active": device.active,
-            "lastActivityTime": now_ms if device.active else device.created_ms,
+            "lastActivityTime": device.last_activity_ms,
             "location": {
                 "lat": round(lat + rng.uniform(-0.05, 0.05), 5),
                 "lon": round(lon + rng.uniform(-0.05, 0.05), 5),

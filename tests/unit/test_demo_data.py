@@ -77,3 +77,14 @@ def test_pruning_thins_then_drops():
     thin, drop = prune_statements(NOW, 1800, 7)
     assert f"ts < {NOW - 1_800_000}" in thin and "ts % 60000 != 0" in thin
     assert drop.endswith(f"ts < {NOW - 7 * 86_400_000}")
+
+
+def test_the_newest_devices_are_the_live_ones_and_activity_is_plausible():
+    config = data.DemoConfig()
+    devices = data.make_devices(config, NOW)
+    newest = sorted(devices, key=lambda d: d.created_ms, reverse=True)[: config.fast_devices]
+    assert {d.index for d in newest} == set(range(config.fast_devices))
+    for device in devices:
+        assert device.created_ms <= device.last_activity_ms < NOW
+        if device.active:
+            assert NOW - device.last_activity_ms <= 300_000
