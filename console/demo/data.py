@@ -12,6 +12,8 @@ import string
 from dataclasses import dataclass
 from typing import Any
 
+from console.demo.schema import row_id
+
 __all__ = [
     "CUSTOMERS",
     "PROFILES",
@@ -162,6 +164,11 @@ class DemoDevice:
     created_ms: int
     last_activity_ms: int
     phase: float = 0.0
+
+    @property
+    def ident(self) -> str:
+        """The device's record id (derived from its name, so nothing has to be read back after seeding)."""
+        return row_id("device", self.name)
 
     def record(self) -> dict[str, Any]:
         """The `devices` record body (PocketBase's own `created` is the seeding time; `created_time` is the age)."""

@@ -22,9 +22,8 @@ from typing import IO
 import platformdirs
 
 from console.demo import data
-from console.demo.schema import DEVICES
 from console.demo.seeding import SeedSummary, enable_batch, ensure_schema, is_seeded, seed
-from console.demo.simulator import Simulator
+from console.demo.simulator import Simulator, simulated_devices
 from console.errors import ApiError
 from console.fleet.pocketbase import SUPERUSERS, PocketBaseFleet
 from console.pocketbase.client import PocketBase
@@ -140,11 +139,7 @@ class DemoFleetRunner:
             raise
 
     async def _start_simulator(self, admin: PocketBase) -> None:
-        devices = data.make_devices(self.config, int(time.time() * 1000))
-        stored = set()
-        async for records in admin.collection(DEVICES).iter_pages(1000, fields="name"):
-            stored.update(r.get_string_value("name") for r in records)
-        self.simulator = Simulator(admin, self.config, [d for d in devices if d.name in stored])
+        self.simulator = Simulator(admin, self.config, await simulated_devices(admin))
         self._task = asyncio.create_task(self._run_simulator(), name="demo-simulator")
 
     async def _run_simulator(self) -> None:

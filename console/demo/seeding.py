@@ -43,7 +43,7 @@ BATCH_SIZE = 500  # writes per transaction; the server allows up to `maxRequests
 
 
 def device_id(name: str) -> str:
-    """The record id of a demo device (stable across runs)."""
+    """The record id of a demo device (stable across runs; `DemoDevice.ident`)."""
     return row_id("device", name)
 
 

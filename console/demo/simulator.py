@@ -15,15 +15,17 @@ import logging
 import math
 import random
 import time
-from collections.abc import Callable
+import zlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from console.demo import data
 from console.demo.schema import ATTRIBUTES, DEVICES, LATEST, TELEMETRY, row_id
-from console.demo.seeding import BatchWriter, device_id
+from console.demo.seeding import BatchWriter
 from console.errors import ApiError
 from console.pocketbase.client import PocketBase
 
-__all__ = ["PRUNE_EVERY_S", "Simulator", "prune_statements"]
+__all__ = ["PRUNE_EVERY_S", "SimDevice", "Simulator", "prune_statements", "simulated_devices"]
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +42,33 @@ def prune_statements(now_ms: int, live_retention_s: int, max_retention_days: int
     ]
 
 
+@dataclass(frozen=True)
+class SimDevice:
+    """What the simulator needs of a device; read back from the server, so any demo database can be driven."""
+
+    ident: str
+    name: str
+    profile: str
+    active: bool
+    phase: float
+
+
+async def simulated_devices(pb: PocketBase) -> list[SimDevice]:
+    """The stored devices with a known profile, newest first (the newest are the live ones, as seeded)."""
+    known = {spec.name for spec in data.PROFILES}
+    devices = []
+    async for records in pb.collection(DEVICES).iter_pages(
+        1000, sort="-created_time,-id", fields="id,name,profile,active"
+    ):
+        for record in records:
+            name = record.get_string_value("name")
+            profile = record.get_string_value("profile")
+            if profile in known:
+                phase = zlib.crc32(name.encode()) / 0xFFFFFFFF * 2 * math.pi
+                devices.append(SimDevice(record.id, name, profile, record.get_bool_value("active"), phase))
+    return devices
+
+
 class Simulator:
     """Drives the demo devices on a PocketBase that holds the seeded demo schema."""
 
@@ -47,7 +76,7 @@ class Simulator:
         self,
         pb: PocketBase,
         config: data.DemoConfig,
-        devices: list[data.DemoDevice],
+        devices: Sequence[SimDevice | data.DemoDevice],
         *,
         clock: Callable[[], float] = time.time,
         rng: random.Random | None = None,
@@ -99,7 +128,7 @@ class Simulator:
         posting = [d for d in self.fast if self.active[d.name]]
         posting += [d for d in self.slow[slot :: self.slots] if self.active[d.name]]
         for device in posting:
-            ident = device_id(device.name)
+            ident = device.ident
             for spec in data.profile_spec(device.profile).keys:
                 value = data.signal_value(spec, device.phase, ts_ms, self.rng)
                 point = {"device": ident, "key": spec.key, "ts": ts_ms, "value": value}
@@ -114,11 +143,11 @@ class Simulator:
             self._last_prune = self.clock()
             await self.prune(ts_ms)
 
-    async def _flip(self, writer: BatchWriter, device: data.DemoDevice, ts_ms: int) -> None:
+    async def _flip(self, writer: BatchWriter, device: SimDevice | data.DemoDevice, ts_ms: int) -> None:
         state = not self.active[device.name]
         self.active[device.name] = state
         self.flips += 1
-        ident = device_id(device.name)
+        ident = device.ident
         await writer.update(DEVICES, ident, {"active": state, "last_activity": ts_ms})
         for key, value in (("active", state), ("lastActivityTime", ts_ms)):
             await writer.upsert(

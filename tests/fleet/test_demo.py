@@ -13,7 +13,7 @@ from console.demo import DemoFleetRunner, data
 from console.demo.runner import DemoBusyError
 from console.demo.schema import TELEMETRY
 from console.demo.seeding import device_id
-from console.demo.simulator import Simulator
+from console.demo.simulator import Simulator, simulated_devices
 from console.fleet import DeviceQuery, Point
 from console.pocketbase.client import PocketBase
 from tests.fleet.conftest import wait_for
@@ -95,7 +95,11 @@ async def test_simulator_flips_states_and_keeps_history_bounded(tmp_path: Path):
             await pb.collection("_superusers").auth_with_password(
                 runner.server.superuser_email, runner.server.superuser_password
             )
-            simulator = Simulator(pb, config, data.make_devices(config, 0), rng=random.Random(5))
+            stored = await simulated_devices(pb)  # what a restarted demo drives: read back, newest (live) first
+            generated = data.make_devices(config, 0)
+            assert [d.ident for d in stored] == [d.ident for d in generated]
+            assert [d.active for d in stored] == [d.active for d in generated]
+            simulator = Simulator(pb, config, generated, rng=random.Random(5))
             await simulator._load_active_states()
             now = int(time.time()) * 1000
             for tick in range(4):
