@@ -22,8 +22,6 @@ import sys
 import sysconfig
 import threading
 import time
-import urllib.error
-import urllib.request
 import weakref
 from pathlib import Path
 from types import TracebackType
@@ -40,7 +38,6 @@ DEFAULT_READY_TIMEOUT = 15.0  # seconds; a fresh data folder is usually healthy 
 _POLL_INTERVAL = 0.01
 _PR_SET_PDEATHSIG = 1
 _LIVE: weakref.WeakSet[LocalPocketBase] = weakref.WeakSet()
-_NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback never goes through a proxy
 
 _WATCHDOG = (
     "import os, signal, sys\n"
@@ -333,13 +330,17 @@ class LocalPocketBase:
         return LocalServerError(f"The local PocketBase server {why}. Its log ends with:\n{tail}", url=self.url)
 
     def _wait_ready_sync(self) -> None:
+        import urllib.error
+        import urllib.request
+
+        no_proxy = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback never goes via a proxy
         deadline = time.monotonic() + self.ready_timeout
         health = f"{self.url}/api/health"
         while True:
             if self._process is None or self._process.poll() is not None:
                 raise self._not_ready("exited while starting")
             try:
-                with _NO_PROXY.open(health, timeout=1.0) as answer:
+                with no_proxy.open(health, timeout=1.0) as answer:
                     if answer.status == 200:
                         return
             except (urllib.error.URLError, OSError):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import functools
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -35,6 +36,12 @@ _methods_decoder = msgspec.json.Decoder(AuthMethodsList)
 
 def _seg(value: str) -> str:
     return quote(value, safe="")
+
+
+@functools.lru_cache(maxsize=64)
+def _typed_list_decoder(model: type[Any]) -> msgspec.json.Decoder[ResultList[Any]]:
+    """A decoder that turns each item straight into the caller's msgspec.Struct (no per-record dict)."""
+    return msgspec.json.Decoder(ResultList[model], dec_hook=dec_hook)  # type: ignore[valid-type]
 
 
 class RecordService:
@@ -70,8 +77,12 @@ class RecordService:
         query: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
         request_key: str | None = None,
-    ) -> ResultList[RecordModel]:
-        """One page of records (`total_items`/`total_pages` are -1 with `skip_total`)."""
+        model: type[Any] | None = None,
+    ) -> ResultList[Any]:
+        """One page of records (`total_items`/`total_pages` are -1 with `skip_total`).
+
+        Items are `RecordModel`s, or instances of `model` (a msgspec.Struct matching the collection) when given.
+        """
         params = {
             **(query or {}),
             "page": page,
@@ -82,8 +93,9 @@ class RecordService:
             "fields": fields,
             "skipTotal": True if skip_total else None,
         }
+        decoder = _list_decoder if model is None else _typed_list_decoder(model)
         return await self._client.send_decoded(
-            _list_decoder, self.records_path, params=params, headers=headers, request_key=request_key
+            decoder, self.records_path, params=params, headers=headers, request_key=request_key
         )
 
     async def iter_pages(
@@ -97,12 +109,19 @@ class RecordService:
         concurrency: int = DEFAULT_CONCURRENCY,
         query: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
-    ) -> AsyncIterator[list[RecordModel]]:
+        model: type[Any] | None = None,
+    ) -> AsyncIterator[list[Any]]:
         """Every matching record, page by page in order; page 1 arrives before the rest is requested."""
         if batch < 1:
             raise ValueError("batch must be at least 1")
         options: dict[str, Any] = {
-            "filter": filter, "sort": sort, "expand": expand, "fields": fields, "query": query, "headers": headers
+            "filter": filter,
+            "sort": sort,
+            "expand": expand,
+            "fields": fields,
+            "query": query,
+            "headers": headers,
+            "model": model,
         }
         first = await self.get_list(1, batch, **options)
         if first.items:
@@ -110,7 +129,7 @@ class RecordService:
         if len(first.items) < batch:
             return
         last_known = max(first.total_pages, 1)
-        window: collections.deque[asyncio.Task[ResultList[RecordModel]]] = collections.deque()
+        window: collections.deque[asyncio.Task[ResultList[Any]]] = collections.deque()
         next_page = 2
 
         def schedule() -> None:
@@ -154,9 +173,10 @@ class RecordService:
         concurrency: int = DEFAULT_CONCURRENCY,
         query: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
-    ) -> list[RecordModel]:
-        """All matching records as one list (pages fetched concurrently after the first)."""
-        items: list[RecordModel] = []
+        model: type[Any] | None = None,
+    ) -> list[Any]:
+        """All matching records as one list of `RecordModel`s (or of `model`); pages after the first concurrently."""
+        items: list[Any] = []
         async for page in self.iter_pages(
             batch,
             filter=filter,
@@ -166,6 +186,7 @@ class RecordService:
             concurrency=concurrency,
             query=query,
             headers=headers,
+            model=model,
         ):
             items.extend(page)
         return items

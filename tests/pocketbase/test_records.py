@@ -191,3 +191,29 @@ async def test_unreachable_server_is_a_network_error(pb_server_factory) -> None:
         with pytest.raises(NetworkError) as caught:
             await pb.health.check()
     assert "127.0.0.1" in caught.value.message
+
+
+async def test_typed_models_decode_straight_into_structs(pb, make_collection) -> None:
+    import msgspec
+
+    class Device(msgspec.Struct, rename="camel", kw_only=True, frozen=True):
+        id: str
+        name: str = ""
+        temperature: float = 0.0
+        collection_name: str = ""
+
+    col = await make_collection()
+    await _seed(pb, col.name, 23)
+    items = await pb.collection(col.name).get_full_list(batch=10, sort="temperature", model=Device)
+    assert all(type(d) is Device for d in items)
+    assert [d.temperature for d in items] == list(range(23))
+    assert items[0].name == "dev0000" and items[0].collection_name == col.name
+    page = await pb.collection(col.name).get_list(1, 2, sort="-temperature", model=Device)
+    assert [d.name for d in page.items] == ["dev0022", "dev0021"] and page.total_items == 23
+
+    class Wrong(msgspec.Struct):
+        temperature: str
+
+    with pytest.raises(ApiError) as caught:
+        await pb.collection(col.name).get_list(model=Wrong)
+    assert "decoded" in caught.value.message

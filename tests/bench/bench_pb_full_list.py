@@ -1,0 +1,227 @@
+"""Fetching a whole PocketBase collection: our SDK next to the `pocketbase-async` SDK and a raw httpx + msgspec loop.
+
+    python tests/bench/bench_pb_full_list.py [--records 10000] [--runs 3]
+
+A private server (LocalPocketBase) is seeded with device-like records. Each contender runs in its own fresh
+subprocess (imports and sign-in happen before the clock starts), `--runs` times in rotation; the best run counts.
+Printed per contender: wall time of the full fetch, time until the first page is in the caller's hands, peak RSS
+of the process (ru_maxrss) and what the fetch added to it; then the ratios against pocketbase-async.
+
+  ours           pb.collection(c).iter_pages(1000): page 1 with the total, then the rest concurrently (4 in flight),
+                 decoded by msgspec into RecordModels (dict-backed records with the typed getters)
+  ours-typed     the same, decoded straight into a caller's msgspec.Struct (`model=Device`): no per-record dict
+  pocketbase-async  `await pb.collection(c).get_full_list({"batch": 1000})` (sequential pages, httpx `.json()`)
+  raw            a sequential httpx loop, perPage 1000 + skipTotal, `msgspec.json.decode` into dicts
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+COLLECTION = "bench_devices"
+CONTENDERS = ("ours", "ours-typed", "pocketbase-async", "raw")
+
+
+def _rss_kb() -> int:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+# --- children -------------------------------------------------------------------------------------
+
+
+async def _child(contender: str, url: str, email: str, password: str) -> dict[str, float]:
+    first_page = 0.0
+    if contender in ("ours", "ours-typed"):
+        import msgspec
+
+        from console.pocketbase import PocketBase
+
+        class Device(msgspec.Struct, rename="camel", kw_only=True, frozen=True, gc=False):
+            id: str
+            name: str = ""
+            serial: str = ""
+            status: str = ""
+            temperature: float = 0.0
+            humidity: float = 0.0
+            active: bool = False
+            firmware: str = ""
+            created: str = ""
+            updated: str = ""
+
+        pb = PocketBase(url)
+        await pb.collection("_superusers").auth_with_password(email, password)
+        model = Device if contender == "ours-typed" else None
+        before = _rss_kb()
+        start = time.perf_counter()
+        items: list = []
+        concurrency = int(os.environ.get("BENCH_PB_CONCURRENCY", "4"))
+        async for page in pb.collection(COLLECTION).iter_pages(1000, model=model, concurrency=concurrency):
+            if not items:
+                first_page = time.perf_counter() - start
+            items.extend(page)
+        wall = time.perf_counter() - start
+        await pb.close()
+    elif contender == "pocketbase-async":
+        from pocketbase import PocketBase as AsyncPocketBase
+
+        pb = AsyncPocketBase(url)
+        await pb.collection("_superusers").auth.with_password(email, password)
+        before = _rss_kb()
+        start = time.perf_counter()
+        items = await pb.collection(COLLECTION).get_full_list({"batch": 1000})
+        wall = time.perf_counter() - start
+        first_page = float("nan")  # it hands over nothing before the whole list is in
+    elif contender == "raw":
+        import httpx
+        import msgspec
+
+        async with httpx.AsyncClient() as http:
+            auth = await http.post(
+                f"{url}/api/collections/_superusers/auth-with-password", json={"identity": email, "password": password}
+            )
+            headers = {"Authorization": auth.json()["token"]}
+            before = _rss_kb()
+            start = time.perf_counter()
+            items = []
+            page = 1
+            while True:
+                answer = await http.get(
+                    f"{url}/api/collections/{COLLECTION}/records",
+                    params={"page": page, "perPage": 1000, "skipTotal": 1},
+                    headers=headers,
+                )
+                batch = msgspec.json.decode(answer.content)["items"]
+                if page == 1:
+                    first_page = time.perf_counter() - start
+                items.extend(batch)
+                if len(batch) < 1000:
+                    break
+                page += 1
+            wall = time.perf_counter() - start
+    else:
+        raise SystemExit(f"unknown contender {contender}")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {"wall": wall, "first_page": first_page, "count": len(items), "peak_kb": peak, "added_kb": peak - before}
+
+
+# --- parent ---------------------------------------------------------------------------------------
+
+
+async def _seed(url: str, email: str, password: str, records: int) -> None:
+    from console.pocketbase import PocketBase
+
+    statuses = ("online", "offline", "maintenance")
+    async with PocketBase(url) as pb:
+        await pb.collection("_superusers").auth_with_password(email, password)
+        await pb.settings.update({"batch": {"enabled": True, "maxRequests": 1000, "timeout": 60, "maxBodySize": 0}})
+        await pb.collections.create(
+            {
+                "name": COLLECTION,
+                "type": "base",
+                "fields": [
+                    {"name": "name", "type": "text"},
+                    {"name": "serial", "type": "text"},
+                    {"name": "status", "type": "select", "values": list(statuses), "maxSelect": 1},
+                    {"name": "temperature", "type": "number"},
+                    {"name": "humidity", "type": "number"},
+                    {"name": "active", "type": "bool"},
+                    {"name": "firmware", "type": "text"},
+                    {"name": "created", "type": "autodate", "onCreate": True, "onUpdate": False},
+                    {"name": "updated", "type": "autodate", "onCreate": True, "onUpdate": True},
+                ],
+            }
+        )
+        for start in range(0, records, 1000):
+            batch = pb.create_batch()
+            for i in range(start, min(records, start + 1000)):
+                batch.collection(COLLECTION).create(
+                    {
+                        "name": f"Sensor {i:05d} (hall {i % 17})",
+                        "serial": f"SN-{i:08d}",
+                        "status": statuses[i % 3],
+                        "temperature": 18 + (i % 100) / 10,
+                        "humidity": 30 + (i % 50),
+                        "active": i % 4 != 0,
+                        "firmware": f"1.{i % 9}.{i % 5}",
+                    }
+                )
+            await batch.send()
+
+
+def _run_child(contender: str, url: str, email: str, password: str) -> dict[str, float]:
+    result = subprocess.run(
+        [sys.executable, __file__, "--child", contender, url, email, password],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    if result.returncode != 0:
+        raise SystemExit(f"{contender} failed:\n{result.stderr}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--records", type=int, default=10_000)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--child", nargs=4, metavar=("CONTENDER", "URL", "EMAIL", "PASSWORD"))
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(asyncio.run(_child(*args.child))))
+        return
+
+    from console.pocketbase import LocalPocketBase
+
+    with tempfile.TemporaryDirectory() as folder, LocalPocketBase(Path(folder) / "pb") as server:
+        started = time.perf_counter()
+        asyncio.run(_seed(server.url, server.superuser_email, server.superuser_password, args.records))
+        print(f"seeded {args.records} records in {time.perf_counter() - started:.1f} s; server {server.url}")
+        runs: dict[str, list[dict[str, float]]] = {name: [] for name in CONTENDERS}
+        for _ in range(args.runs):
+            for name in CONTENDERS:  # rotate, so drift in machine load hits everyone alike
+                outcome = _run_child(name, server.url, server.superuser_email, server.superuser_password)
+                assert outcome["count"] == args.records, (name, outcome)
+                runs[name].append(outcome)
+
+    best = {name: min(results, key=lambda r: r["wall"]) for name, results in runs.items()}
+    least_rss = {name: min(r["peak_kb"] for r in results) for name, results in runs.items()}
+    print(f"\n{'contender':<18}{'wall (best)':>12}{'all runs':>24}{'first page':>12}{'peak RSS':>11}{'added':>10}")
+    for name in CONTENDERS:
+        walls = " ".join(f"{r['wall']:.3f}" for r in runs[name])
+        first = best[name]["first_page"]
+        first_text = "   n/a" if first != first else f"{first * 1000:.1f} ms"
+        print(
+            f"{name:<18}{best[name]['wall']:>10.3f} s{walls:>24}{first_text:>12}"
+            f"{least_rss[name] / 1024:>8.1f} MB{best[name]['added_kb'] / 1024:>7.1f} MB"
+        )
+    peer = best["pocketbase-async"]
+    print("\nratios against pocketbase-async (speed-up > 1 is faster; RSS < 1 is smaller):")
+    for name in ("ours", "ours-typed", "raw"):
+        print(
+            f"  {name:<12} speed-up {peer['wall'] / best[name]['wall']:.2f}x   "
+            f"peak RSS {least_rss[name] / least_rss['pocketbase-async']:.2f}x   "
+            f"added RSS {best[name]['added_kb'] / max(1, peer['added_kb']):.2f}x"
+        )
+    print(f"  goals: speed-up >= 1.2x, peak RSS <= 0.8x, first page < 50 ms   (cpus: {os.cpu_count()})")
+
+
+if __name__ == "__main__":
+    main()
