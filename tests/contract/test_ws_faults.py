@@ -31,7 +31,7 @@ from tests.tbserver.ws_proxy import CuttingProxy
 
 POST_SECONDS = 30.0
 RATE_HZ = 10
-CUT_EVERY = 2.5  # seconds: 12 cuts in 30 s
+CUT_EVERY = 1.8  # seconds at most between a reconnect and the next cut: about 20 cuts in 30 s
 SETTLE = 90.0  # seconds to let the last reconnect and backfill land: a hang guard, not a speed assertion
 
 
@@ -50,7 +50,16 @@ async def test_points_survive_repeated_disconnects_exactly_once_in_order(tb_serv
     device_client = await _login(server.url)
     service = TelemetryService(subscriber_client, backoff=lambda: Backoff(initial=0.05, cap=0.4))
     opened: list[ConnectionState] = []
-    service.on_state(lambda s: opened.append(s) if s.state == "open" else None)
+    is_open = asyncio.Event()
+
+    def on_state(state: ConnectionState) -> None:
+        if state.state == "open":
+            opened.append(state)
+            is_open.set()
+        else:
+            is_open.clear()
+
+    service.on_state(on_state)
 
     start = int(time.time() * 1000)
     query = EntityDataQuery(
@@ -90,7 +99,10 @@ async def test_points_survive_repeated_disconnects_exactly_once_in_order(tb_serv
     async def cut_repeatedly(done: asyncio.Event) -> None:
         chaos = random.Random(5)
         while not done.is_set():
-            await asyncio.sleep(CUT_EVERY * chaos.uniform(0.6, 1.0))
+            await is_open.wait()  # every cut hits a live connection, however slow the machine is
+            await asyncio.sleep(CUT_EVERY * chaos.uniform(0.5, 1.0))
+            if done.is_set():
+                return
             outage = chaos.choice([0.0, 0.0, 0.3, 0.8])  # sometimes the server stays unreachable for a while
             proxy.refusing = outage > 0
             proxy.cut()
@@ -105,6 +117,7 @@ async def test_points_survive_repeated_disconnects_exactly_once_in_order(tb_serv
         cutter = asyncio.create_task(cut_repeatedly(posting_done))
         sent = await post()
         posting_done.set()
+        is_open.set()  # release the cutter if it waits
         await cutter
         proxy.refusing = False
 
