@@ -159,7 +159,7 @@ class ConnectDialog(QDialog):
         self.test_button = QPushButton("Test connection", self)
         self.test_button.clicked.connect(self.test_connection)
         self.save_button = QPushButton("Save", self)
-        self.save_button.clicked.connect(self.save_profile)
+        self.save_button.clicked.connect(lambda: self.save_profile())
         self.connect_button = QPushButton("Connect", self)
         self.connect_button.setDefault(True)
         self.connect_button.clicked.connect(self.connect_profile)
@@ -250,10 +250,10 @@ class ConnectDialog(QDialog):
         """The profile as the form shows it (validated: raises ProfileError with a readable reason)."""
         profile = Profile(
             name=self.name.text().strip(),
-            kind=self.kind.currentData(),
+            kind=BackendKind(self.kind.currentData()),  # Qt hands the enum back as a plain str
             url=self.url.text().strip(),
             user=self.user.text().strip(),
-            auth=self.auth.currentData(),
+            auth=AuthKind(self.auth.currentData()),
             ca_bundle=self.ca_bundle.text().strip(),
             verify_tls=self.verify_tls.isChecked(),
             proxy=self.proxy.text().strip(),
@@ -261,7 +261,7 @@ class ConnectDialog(QDialog):
         profile.validate()
         return profile
 
-    def save_profile(self) -> Profile | None:
+    def save_profile(self, *, store_secret: bool = True) -> Profile | None:
         """Save the form; the secret is saved separately (keyring) when a connection succeeds or on Save."""
         try:
             profile = self.profile()
@@ -273,7 +273,7 @@ class ConnectDialog(QDialog):
         self.reload_profiles()
         self.select_profile_quietly(profile.name)
         self.show_status(f"Saved “{profile.name}”.")
-        if self.secret.text() and self._should_store_secret():
+        if store_secret and self.secret.text() and self._should_store_secret():
             self._tasks.start(self._store_secret(profile, self.secret.text()), "Saving the secret")
         return profile
 
@@ -377,12 +377,17 @@ class ConnectDialog(QDialog):
                 self.show_error(_message(exc))
                 await fleet.close()
                 return
-            saved = self.save_profile()
-            if saved is not None:
-                self.store.set_last_used(saved.name)
-                if self._should_store_secret():
-                    await self._store_secret(saved, secret)
-            self._set_busy(False)
+            try:
+                saved = self.save_profile(store_secret=False)
+                if saved is not None:
+                    self.store.set_last_used(saved.name)
+                    if self._should_store_secret():
+                        await self._store_secret(saved, secret)
+            except BaseException:
+                await fleet.close()
+                raise
+            finally:
+                self._set_busy(False)
             self.connected.emit(fleet)
             self.accept()
 
@@ -406,7 +411,7 @@ class ConnectDialog(QDialog):
         self.status.setText(message)
 
     def _on_auth_changed(self, _index: int) -> None:
-        api_key = self.auth.currentData() is AuthKind.API_KEY
+        api_key = self.auth.currentData() == AuthKind.API_KEY
         self.secret_label.setText("API key" if api_key else "Password")
 
     def _on_verify_toggled(self, checked: bool) -> None:

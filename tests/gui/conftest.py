@@ -32,7 +32,21 @@ class QLoop:
         self.loop = loop
 
     def run(self, awaitable: Awaitable[T], timeout: float = 30.0) -> T:
-        return self.loop.run_until_complete(asyncio.wait_for(_wrap(awaitable), timeout))
+        """Run the Qt event loop until `awaitable` is done (TimeoutError after `timeout` seconds).
+
+        Not qasync's run_until_complete: that processes Qt events once more after the loop stopped, with no running
+        asyncio loop, so a task stepped there (a view's fetchMore) fails inside httpx/anyio. Between runs the loop
+        stays registered as the running loop for the same reason: tests that process Qt events themselves.
+        """
+        future = asyncio.ensure_future(asyncio.wait_for(_wrap(awaitable), timeout), loop=self.loop)
+        future.add_done_callback(lambda _f: self.loop.stop())
+        try:
+            self.loop.run_forever()
+        finally:
+            asyncio.events._set_running_loop(self.loop)
+        if not future.done():
+            raise RuntimeError("the event loop stopped before the awaitable finished")
+        return future.result()
 
     def wait_until(self, predicate: Callable[[], Any], timeout: float = 30.0, what: str = "") -> None:
         """Run the loop until `predicate()` is true (checked every 10 ms)."""
@@ -60,15 +74,18 @@ def qloop(qapp: QApplication) -> Iterator[QLoop]:
     qapp.setQuitOnLastWindowClosed(False)  # closing a test window must not stop the loop
     loop = qasync.QEventLoop(qapp, already_running=False)
     asyncio.set_event_loop(loop)
+    asyncio.events._set_running_loop(loop)
+    qloop = QLoop(loop)
     try:
-        yield QLoop(loop)
+        yield qloop
     finally:
         pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
         for task in pending:
             task.cancel()
         if pending:
-            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-        loop.run_until_complete(loop.shutdown_asyncgens())
+            qloop.run(asyncio.gather(*pending, return_exceptions=True))
+        qloop.run(loop.shutdown_asyncgens())
+        asyncio.events._set_running_loop(None)
         asyncio.set_event_loop(None)
         loop.close()
 
@@ -146,3 +163,72 @@ def _collect_qt_garbage(qapp: QApplication) -> Iterator[None]:
 
     _flush_deletes()
     gc.collect()
+
+
+def _memory_keyring_class() -> type:
+    from keyring.backend import KeyringBackend
+
+    class _MemoryKeyring(KeyringBackend):
+        priority = 1  # type: ignore[assignment]
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.secrets: dict[tuple[str, str], str] = {}
+
+        def get_password(self, service: str, username: str) -> str | None:
+            return self.secrets.get((service, username))
+
+        def set_password(self, service: str, username: str, password: str) -> None:
+            self.secrets[(service, username)] = password
+
+        def delete_password(self, service: str, username: str) -> None:
+            self.secrets.pop((service, username), None)
+
+    return _MemoryKeyring
+
+
+@pytest.fixture
+def memory_keyring() -> Iterator[Any]:
+    """The OS keyring replaced by a dict for the test (secrets never reach the real one)."""
+    import keyring
+
+    previous = keyring.get_keyring()
+    backend = _memory_keyring_class()()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(previous)
+
+
+@pytest.fixture
+def no_keyring() -> Iterator[None]:
+    """No usable keyring backend, as on a bare Linux box."""
+    import keyring
+    from keyring.backends import fail
+
+    previous = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())
+    yield
+    keyring.set_keyring(previous)
+
+
+@pytest.fixture
+def opened_urls() -> Iterator[list[str]]:
+    """URLs QDesktopServices.openUrl would hand to the browser (captured instead)."""
+    from PySide6.QtCore import QObject, QUrl, Slot
+    from PySide6.QtGui import QDesktopServices
+
+    class Catcher(QObject):
+        def __init__(self) -> None:
+            super().__init__()
+            self.urls: list[str] = []
+
+        @Slot(QUrl)
+        def open(self, url: QUrl) -> None:
+            self.urls.append(url.toString())
+
+    catcher = Catcher()
+    for scheme in ("http", "https"):
+        QDesktopServices.setUrlHandler(scheme, catcher, "open")
+    yield catcher.urls
+    for scheme in ("http", "https"):
+        QDesktopServices.unsetUrlHandler(scheme)

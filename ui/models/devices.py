@@ -99,13 +99,17 @@ class DeviceTableModel(PagedTableModel):
         if self._pending_text != self._query.text:
             self.set_query(msgspec.structs.replace(self._query, text=self._pending_text))
 
+    def _changed(self, **changes: Any) -> DeviceQuery:
+        """The current query with `changes`, and with search text still waiting for its debounce."""
+        return msgspec.structs.replace(self._query, text=self._pending_text, **changes)
+
     def set_profile_filter(self, profile: str | None) -> None:
         if profile != self._query.profile:
-            self.set_query(msgspec.structs.replace(self._query, profile=profile or None))
+            self.set_query(self._changed(profile=profile or None))
 
     def set_active_filter(self, active: bool | None) -> None:
         if active != self._query.active:
-            self.set_query(msgspec.structs.replace(self._query, active=active))
+            self.set_query(self._changed(active=active))
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         """Server-side sort; columns the server can't sort on are ignored."""
@@ -115,7 +119,7 @@ class DeviceTableModel(PagedTableModel):
         descending = order == Qt.SortOrder.DescendingOrder
         if field == self._query.sort and descending == self._query.descending:
             return
-        self.set_query(msgspec.structs.replace(self._query, sort=field, descending=descending))
+        self.set_query(self._changed(sort=field, descending=descending))
 
     # --- paging ----------------------------------------------------------------------------------------
 

@@ -172,13 +172,19 @@ class AttributeEditor(QWidget):
             self.show_note("Select a device.")
             return
         self.show_note("Loading…")
-        self.tasks.start(self._load(fleet, device_id, self._generation, subscribe=True), "Loading attributes",
-                         on_error=lambda m: self.show_note(m, error=True))
+        self.tasks.start(
+            self._load(fleet, device_id, self._generation, subscribe=True),
+            "Loading attributes",
+            on_error=lambda m: self.show_note(m, error=True),
+        )
 
     def reload(self) -> None:
         if self.fleet is not None and self.device_id is not None:
-            self.tasks.start(self._load(self.fleet, self.device_id, self._generation, subscribe=False),
-                             "Loading attributes", on_error=lambda m: self.show_note(m, error=True))
+            self.tasks.start(
+                self._load(self.fleet, self.device_id, self._generation, subscribe=False),
+                "Loading attributes",
+                on_error=lambda m: self.show_note(m, error=True),
+            )
 
     async def _load(self, fleet: Fleet, device_id: str, generation: int, *, subscribe: bool) -> None:
         results = await asyncio.gather(*(fleet.attributes(device_id, s.name) for s in self._scopes))

@@ -110,7 +110,12 @@ class DetailsView(_TabBase):
             rows.append(("Type", row.type))
         if details.description:
             rows.append(("Description", details.description))
-        rows.extend(details.extra.items())
+        shown = {label.lower(): value for label, value in rows}
+        for label, value in details.extra.items():
+            # adapters repeat some fields under their own names ("Device id"): show each fact once
+            if any(label.lower().endswith(key) and value == known for key, known in shown.items()):
+                continue
+            rows.append((label, value))
         _fill(self.table, rows)
         self.show_note("")
 
