@@ -73,7 +73,6 @@ from console.thingsboard.query import (
 from console.thingsboard.telemetry import ConnectionState, TelemetryService, TelemetrySubscriber
 from console.thingsboard.ws_commands import (
     AttributesSubscriptionCmd,
-    Backoff,
     EntityCountCmd,
     EntityDataCmd,
     EntityHistoryCmd,
@@ -82,6 +81,7 @@ from console.thingsboard.ws_commands import (
     TimeseriesSubscriptionCmd,
 )
 from console.thingsboard.ws_messages import EntityCountUpdate, EntityDataUpdate, SubscriptionUpdate
+from console.thingsboard.ws_reconnect import Backoff
 
 # --- end of telemetry names -------------------------------------------------------------------
 

@@ -26,17 +26,15 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
 from console.errors import ApiError, AuthenticationError, error_from_transport
 from console.thingsboard.ws_commands import (
-    Backoff,
-    CloseVerdict,
     SubscriptionBook,
     WsCommand,
     auth_command,
     build_frames,
-    describe_close,
     subscribe_wire,
     unsubscribe_wire,
 )
 from console.thingsboard.ws_messages import decode_envelope, error_of
+from console.thingsboard.ws_reconnect import Backoff, CloseVerdict, describe_close
 from console.thingsboard.ws_subscriber import TelemetrySubscriber
 
 if TYPE_CHECKING:
@@ -49,6 +47,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_IDLE_TIMEOUT = 90.0  # seconds with no subscriber before the socket closes (the UI's rule, §9.2)
 
+_LARGEST_ID = 2**31 - 1  # sizes frames as if the command id were as long as it can get
 History = Callable[["EntityId", list[str], int, int], Awaitable[dict[str, list["TsValue"]]]]
 
 
@@ -127,15 +126,24 @@ class TelemetryService:
             self._book.remove(subscriber)
             subscriber._end(None)
         self._stop()
-        if self._task is not None:
+        task = self._task
+        if task is not None and not task.done():
+            # A connect that hangs (server unreachable) must not hold the caller for the whole open timeout.
+            await asyncio.wait({task}, timeout=1.0)
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+                await task
+        if self._state.state != "closed":
+            self._set_state("closed", reason="Closed.")
 
     # --- called by TelemetrySubscriber (plain calls: work is scheduled on the running loop) -----------
 
     def _subscribe(self, subscriber: TelemetrySubscriber, commands: Iterable[WsCommand]) -> None:
         if subscriber in self._book:
             return
+        commands = list(commands)
+        # Refuse a command the server could never accept now, rather than retrying it forever (raises ApiError).
+        build_frames([subscribe_wire(cmd, _LARGEST_ID) for cmd in commands])
         self._book.add(subscriber, commands)
         if self._idle is not None:
             self._idle.cancel()
