@@ -54,6 +54,11 @@ class AuthUser(msgspec.Struct, frozen=True, rename="camel", kw_only=True):
 _CLAIMS = msgspec.json.Decoder(AuthUser)
 
 
+def _now() -> float:
+    """The monotonic clock (a seam for tests)."""
+    return time.monotonic()
+
+
 def _payload(token: str) -> bytes:
     parts = token.split(".")
     if len(parts) != 3:
@@ -71,7 +76,7 @@ class TokenState:
     """The token pair plus when each expires on our monotonic clock."""
 
     def __init__(self, token: str, refresh_token: str | None, *, received_at: float | None = None) -> None:
-        now = time.monotonic() if received_at is None else received_at
+        now = _now() if received_at is None else received_at
         self.token = token
         self.refresh_token = refresh_token
         self.user = decode_jwt_claims(token)
@@ -89,7 +94,7 @@ class TokenState:
         """True when the access token expires within `margin` seconds (capped to a fifth of its lifetime)."""
         if self.expires_at is None or self.lifetime is None:
             return False
-        now = time.monotonic() if now is None else now
+        now = _now() if now is None else now
         return now >= self.expires_at - min(margin, self.lifetime / 5)
 
     def refresh_token_alive(self, now: float | None = None) -> bool:
@@ -97,7 +102,7 @@ class TokenState:
             return False
         if self.refresh_expires_at is None:
             return True
-        now = time.monotonic() if now is None else now
+        now = _now() if now is None else now
         return now < self.refresh_expires_at
 
 

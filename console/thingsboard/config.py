@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import ssl
 import warnings
 from pathlib import Path
@@ -21,6 +22,7 @@ __all__ = [
 ]
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+_HOST = re.compile(r"^[A-Za-z0-9._\-:%\[\]]+$")
 
 
 class InsecureTlsWarning(UserWarning):
@@ -48,6 +50,8 @@ def validate_base_url(url: str | httpx.URL) -> httpx.URL:
         raise InvalidUrlError(
             f"The server address {text!r} has no scheme: start it with http:// or https://.", url=text
         )
+    if any(ch.isspace() for ch in text):
+        raise InvalidUrlError(f"The server address {text!r} is not a valid URL: it contains spaces.", url=text)
     try:
         parsed = httpx.URL(text)
     except Exception as exc:
@@ -58,6 +62,8 @@ def validate_base_url(url: str | httpx.URL) -> httpx.URL:
         )
     if not parsed.host:
         raise InvalidUrlError(f"The server address {text!r} has no host name.", url=text)
+    if not _HOST.match(parsed.raw_host.decode("ascii", "replace")):
+        raise InvalidUrlError(f"The server address {text!r} is not a valid URL: bad host name.", url=text)
     if parsed.query or parsed.fragment:
         raise InvalidUrlError(f"The server address {text!r} must not contain '?' or '#'.", url=text)
     if parsed.userinfo:
