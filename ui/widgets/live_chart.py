@@ -698,9 +698,9 @@ class LiveChart(QWidget):
         if self._gaps.offline:
             detail = getattr(self, "_offline_detail", "")
             since = time.strftime("%H:%M:%S", time.localtime(self._gaps.current.start_ms / 1000))  # type: ignore[union-attr]
-            text = f"Live updates interrupted since {since}" + (f" ({detail})" if detail else "")
+            text = f"Live updates interrupted since {since}" + (f" — {detail.rstrip('.')}" if detail else "")
             self._retry = None
-            self.banner_label.setText(text + ". Reconnecting; the gap is filled in when the connection returns.")
+            self.banner_label.setText(text + ". The gap is filled in when the connection returns.")
             self.retry_button.setVisible(False)
             self.banner.setVisible(True)
         elif self._retry is None:
