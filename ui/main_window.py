@@ -219,6 +219,7 @@ class MainWindow(QMainWindow):
     def _on_navigation_row_changed(self, row: int) -> None:
         if row >= 0:
             self.pages.setCurrentIndex(row)
+            self.device_panel.setVisible(self.pages.currentWidget() is self.devices_page)
 
     def selected_device_ids(self) -> list[str]:
         """Ids of the devices selected in the table, in table order (for actions on several devices)."""

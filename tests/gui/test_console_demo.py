@@ -1,0 +1,154 @@
+"""The console against a real PocketBase: the embedded demo (DemoFleetRunner on a private data folder).
+
+Also the command line: `--self-test` and `--demo --screenshot` in a subprocess, and `--profile` in-process.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from console.demo import DemoFleetRunner
+from tests.conftest import REPO
+from tests.gui.conftest import SCREENS, save_screenshot
+
+
+@pytest.fixture(scope="session")
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One demo database for the session: seeded by the first test, reused (as a restart) by the others."""
+    return tmp_path_factory.mktemp("demo")
+
+
+@pytest.fixture
+def demo_window(qloop, window_factory, demo_dir):
+    runner = DemoFleetRunner(demo_dir)
+    fleet = qloop.run(runner.start(), timeout=120)
+    window = window_factory()
+    window.show()
+    qloop.run(window.set_fleet(fleet, owned=True, closer=runner.stop))
+    qloop.wait_until(lambda: window.devices_page.model.rowCount() > 0, what="first device page")
+    yield window
+    qloop.run(window.aclose())
+    assert not runner.running  # the window's close stopped the local server
+
+
+def test_demo_devices_screen(qloop, demo_window, screenshot_dir):
+    window = demo_window
+    model = window.devices_page.model
+    assert model.total >= 100  # a few hundred devices
+    qloop.wait_until(lambda: window.status.counts_label.text(), what="counts")
+    assert window.status.counts_label.text().startswith(f"Devices {model.total:,} · active ")
+    assert "Demo fleet" in window.status.connection_label.text()
+    assert [window.navigation.item(i).text() for i in range(window.navigation.count())] == [
+        "Devices",
+        "Dashboards",
+        "Collections",
+    ]
+    row = model.row_at(0)
+    window.devices_page.select_device(row.id)
+    panel = window.device_panel
+    qloop.wait_until(lambda: panel.details_view.table.rowCount() > 0, what="details")
+    qloop.wait_until(lambda: panel.latest_view.table.rowCount() > 0, what="latest telemetry")
+    qloop.wait_until(lambda: panel.attributes_view.table.rowCount() > 0, what="attributes")
+    assert panel.details_view.table.item(0, 1).text() == row.name
+    save_screenshot(window, screenshot_dir, "demo_devices")
+    panel.setCurrentWidget(panel.latest_view)
+    save_screenshot(window, screenshot_dir, "demo_device_latest")
+
+
+def test_demo_search_and_state_filter(qloop, demo_window):
+    page = demo_window.devices_page
+    model = page.model
+    name = model.row_at(0).name
+    page.search.setText(name)
+    model.set_search_text(name)
+    qloop.wait_until(lambda: model.query.text == name and not model.loading, what="search")
+    assert [model.row_at(r).name for r in range(model.rowCount())] == [name]
+    page.search.clear()
+    model.set_search_text("")
+    page.state_filter.setCurrentIndex(page.state_filter.findData(False))
+    qloop.wait_until(lambda: model.query.active is False and model.query.text == "" and not model.loading, what="f")
+    assert model.rowCount() > 0 and all(model.row_at(r).active is False for r in range(model.rowCount()))
+
+
+def test_demo_dashboards_screen(qloop, demo_window, opened_urls, tmp_path, screenshot_dir):
+    window = demo_window
+    window.show_page("Dashboards")
+    page = window.dashboards_page
+    qloop.wait_until(lambda: page.model.rowCount() > 0, what="dashboards")
+    page.view.selectRow(0)
+    row = page.selected()
+    assert page.open_selected()
+    assert opened_urls == [window.fleet.dashboard_url(row.id)]
+    out = tmp_path / "dash.json"
+    handle = page.export_json(row, out)
+    qloop.wait_until(lambda: not handle.running, what="export")
+    assert out.stat().st_size > 0
+    save_screenshot(window, screenshot_dir, "demo_dashboards")
+
+
+def _run_app(*args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    return subprocess.run(
+        [sys.executable, "-m", "ui.app", *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout
+    )
+
+
+@pytest.mark.slow
+def test_self_test_and_screenshot_from_the_command_line(tmp_path, screenshot_dir):
+    demo = tmp_path / "demo"
+    result = _run_app("--self-test", "--demo-dir", str(demo))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "self-test passed" in result.stdout
+    shot = screenshot_dir / "cli_demo.png"
+    result = _run_app("--demo", "--demo-dir", str(demo), "--screenshot", str(shot))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert shot.stat().st_size > 10_000
+    if SCREENS.is_dir():
+        (SCREENS / shot.name).write_bytes(shot.read_bytes())
+
+
+def test_profile_option_connects_with_the_saved_secret(qloop, tb_server, tmp_path, memory_keyring):
+    from console.profiles import AuthKind, BackendKind, Profile, ProfileStore, SecretStore
+    from ui.app import Console, build_parser
+
+    profile = Profile(
+        name="Lab",
+        kind=BackendKind.THINGSBOARD,
+        url=tb_server.url,
+        user="tenant@thingsboard.org",
+        auth=AuthKind.PASSWORD,
+    )
+    ProfileStore(tmp_path).save(profile)
+    qloop.run(SecretStore().set(profile, "tenant"))
+    console = Console(build_parser().parse_args(["--profile", "Lab", "--config-dir", str(tmp_path)]))
+    try:
+        qloop.run(console.connect_saved())
+        assert console.window.fleet is not None and console.window.fleet.kind == "thingsboard"
+        qloop.wait_until(lambda: console.window.devices_page.model.rowCount() > 0, what="rows")
+    finally:
+        qloop.run(console.aclose())
+        console.window.close()
+        console.window.deleteLater()
+
+
+def test_profile_without_a_saved_secret_opens_the_connect_dialog(qloop, tmp_path, memory_keyring):
+    from console.profiles import BackendKind, Profile, ProfileStore
+    from ui.app import Console, build_parser
+
+    ProfileStore(tmp_path).save(Profile(name="Gone", kind=BackendKind.POCKETBASE, url="http://127.0.0.1:9", user="x@y"))
+    console = Console(build_parser().parse_args(["--profile", "Gone", "--config-dir", str(tmp_path)]))
+    try:
+        qloop.run(console.connect_saved())
+        dialog = console._dialog
+        assert dialog is not None and dialog.isVisible()  # no secret saved: the dialog asks
+        assert dialog.name.text() == "Gone"
+        dialog.reject()
+    finally:
+        qloop.run(console.aclose())
+        console.window.close()
+        console.window.deleteLater()
