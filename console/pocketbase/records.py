@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 import msgspec
 
-from console.errors import NotFoundError
+from console.errors import ApiError, AuthenticationError, NotFoundError
 from console.pocketbase.models import AuthMethodsList, RecordAuthResponse, RecordModel, ResultList, dec_hook
 
 if TYPE_CHECKING:
@@ -318,13 +318,21 @@ class RecordService:
         body: dict[str, Any] = {"identity": identity, "password": password}
         if identity_field:
             body["identityField"] = identity_field
-        result = await self._client.send_decoded(
-            _auth_decoder,
-            f"{self.base_path}/auth-with-password",
-            method="POST",
-            params={"expand": expand, "fields": fields},
-            body=body,
-        )
+        try:
+            result = await self._client.send_decoded(
+                _auth_decoder,
+                f"{self.base_path}/auth-with-password",
+                method="POST",
+                params={"expand": expand, "fields": fields},
+                body=body,
+            )
+        except ApiError as exc:
+            # PocketBase answers wrong credentials with 400 "Failed to authenticate."; callers branch on the class
+            if exc.status == 400 and not isinstance(exc, AuthenticationError):
+                raise AuthenticationError(
+                    exc.message, url=exc.url, status=exc.status, response=exc.response, original_error=exc
+                ) from exc
+            raise
         self._client.auth_store.save(result.token, result.record)
         return result
 

@@ -203,13 +203,14 @@ def main() -> None:
 
     best = {name: min(results, key=lambda r: r["wall"]) for name, results in runs.items()}
     least_rss = {name: min(r["peak_kb"] for r in results) for name, results in runs.items()}
-    print(f"\n{'contender':<18}{'wall (best)':>12}{'all runs':>24}{'first page':>12}{'peak RSS':>11}{'added':>10}")
+    width = 7 * args.runs + 2
+    print(f"\n{'contender':<18}{'wall (best)':>12}{'all runs':>{width}}{'first page':>12}{'peak RSS':>11}{'added':>10}")
     for name in CONTENDERS:
         walls = " ".join(f"{r['wall']:.3f}" for r in runs[name])
         first = best[name]["first_page"]
         first_text = "   n/a" if first != first else f"{first * 1000:.1f} ms"
         print(
-            f"{name:<18}{best[name]['wall']:>10.3f} s{walls:>24}{first_text:>12}"
+            f"{name:<18}{best[name]['wall']:>10.3f} s{walls:>{width}}{first_text:>12}"
             f"{least_rss[name] / 1024:>8.1f} MB{best[name]['added_kb'] / 1024:>7.1f} MB"
         )
     peer = best["pocketbase-async"]

@@ -42,7 +42,7 @@ async def test_superuser_login_fills_the_store_and_notifies(pb_server) -> None:
 
 async def test_wrong_password_is_a_readable_error(pb_server) -> None:
     async with PocketBase(pb_server.url) as pb:
-        with pytest.raises(ApiError) as caught:
+        with pytest.raises(AuthenticationError) as caught:
             await pb.collection("_superusers").auth_with_password(pb_server.superuser_email, "wrong-password")
     assert caught.value.status == 400 and "authenticate" in caught.value.message.lower()
     assert not pb.auth_store.token
