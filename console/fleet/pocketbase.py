@@ -170,6 +170,88 @@ class _Subscription:
                 await unsubscribe()
 
 
+class _TelemetryFeed(_Subscription):
+    """One `subscribe_telemetry`: delivers each (device, key) point once, in ts order, backfilling after reconnects."""
+
+    def __init__(
+        self, fleet: PocketBaseFleet, device_ids: list[str], keys: list[str], callback: TelemetryCallback
+    ) -> None:
+        super().__init__([])
+        self.unsubscribes = self._unsubscribes
+        self.fleet = fleet
+        self.device_ids = device_ids
+        self.keys = keys
+        self.callback = callback
+        self.started_ms = _now_ms()
+        self.last: dict[tuple[str, str], int] = {}
+        self.held: list[RecordModel] | None = None  # live records waiting while a backfill runs
+        self.remove_listener: Callable[[], Any] | None = None
+        self.backfill_task: asyncio.Task[None] | None = None
+        self.backfills = 0
+
+    def on_event(self, event: Any) -> None:
+        if event.action != "create":
+            return
+        if self.held is not None:
+            self.held.append(event.record)
+        else:
+            self.deliver([event.record])
+
+    def deliver(self, records: Sequence[RecordModel]) -> None:
+        """Hand new points to the callback, grouped per key, skipping anything at or before what was delivered."""
+        wanted = set(self.keys)
+        batch: dict[tuple[str, str], list[Point]] = {}
+        for record in records:
+            device, key = record.get_string_value("device"), record.get_string_value("key")
+            if wanted and key not in wanted:
+                continue
+            ts = record.get_int_value("ts")
+            if ts <= self.last.get((device, key), -1):
+                continue
+            self.last[(device, key)] = ts
+            batch.setdefault((device, key), []).append(Point(ts=ts, value=record.get("value")))
+        for (device, key), points in batch.items():
+            try:
+                self.callback(device, key, points)
+            except Exception:
+                log.exception("telemetry callback failed")
+
+    def on_connect(self, reconnected: bool) -> None:
+        if reconnected and self.backfill_task is None:
+            self.held = []
+            self.backfill_task = asyncio.ensure_future(self._backfill())
+
+    async def _backfill(self) -> None:
+        try:
+            cuts = [self.last.get((d, k), self.started_ms - 1) for d in self.device_ids for k in self.keys]
+            since = min(cuts) if cuts and self.keys else min([*self.last.values(), self.started_ms - 1])
+            missed: list[RecordModel] = []
+            for device_part in _device_filters(self.device_ids, self.keys):
+                flt = device_part + build_filter(" && ts > {:since}", since=since)
+                async for records in self.fleet.pb.collection(TELEMETRY).iter_pages(1000, filter=flt, sort="ts,id"):
+                    missed.extend(records)
+            missed.sort(key=lambda r: r.get_int_value("ts"))
+            self.deliver(missed)
+            self.backfills += 1
+        except ApiError as exc:
+            log.warning("could not fetch the telemetry missed while disconnected: %s", exc.message)
+        finally:
+            held, self.held = self.held or [], None
+            self.backfill_task = None
+            self.deliver(held)
+
+    async def close(self) -> None:
+        if self.remove_listener is not None:
+            self.remove_listener()
+            self.remove_listener = None
+        task, self.backfill_task = self.backfill_task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, ApiError):
+                await task
+        await super().close()
+
+
 class PocketBaseFleet:
     """A PocketBase server holding the demo schema, seen through the `Fleet` protocol."""
 
@@ -197,6 +279,20 @@ class PocketBaseFleet:
         self.title = f"{identity or 'token'} @ {host}"
         self._state_listeners: list[StateCallback] = []
         self.state = ConnectionState.DISCONNECTED
+        self.pb.realtime.on_connect(self._on_live_connect)
+        self.pb.realtime.on_disconnect(self._on_live_disconnect)
+
+    def _on_live_connect(self, reconnected: bool) -> None:
+        if self.state is not ConnectionState.DISCONNECTED:
+            self._set_state(ConnectionState.CONNECTED, f"{self.title} (live)")
+
+    def _on_live_disconnect(self, topics: list[str]) -> None:
+        if self.state is ConnectionState.DISCONNECTED:
+            return
+        if topics:  # the stream dropped while subscribed: the realtime client reconnects with backoff
+            self._set_state(ConnectionState.RECONNECTING, "Live data lost; reconnecting…")
+        else:  # the last subscription ended
+            self._set_state(ConnectionState.CONNECTED, self.title)
 
     def __repr__(self) -> str:
         return f"PocketBaseFleet({self.url!r}, identity={self.identity!r})"
@@ -242,6 +338,7 @@ class PocketBaseFleet:
         self._set_state(ConnectionState.CONNECTED, self.title)
 
     async def close(self) -> None:
+        self.state = ConnectionState.DISCONNECTED  # quiet: closing is not a lost connection
         await self.pb.close()
         self._set_state(ConnectionState.DISCONNECTED, "")
 
@@ -413,28 +510,21 @@ class PocketBaseFleet:
 
     async def subscribe_telemetry(
         self, device_ids: Sequence[str], keys: Sequence[str], callback: TelemetryCallback
-    ) -> _Subscription:
-        """Every new telemetry row of these devices (and keys; all keys when empty), in arrival order."""
-        wanted_keys = set(keys)
+    ) -> _TelemetryFeed:
+        """Every new telemetry point of these devices (and keys; all keys when empty), once and in order per key.
 
-        def on_event(event: Any) -> None:
-            if event.action != "create":
-                return
-            record: RecordModel = event.record
-            key = record.get_string_value("key")
-            if wanted_keys and key not in wanted_keys:
-                return
-            point = Point(ts=record.get_int_value("ts"), value=record.get("value"))
-            callback(record.get_string_value("device"), key, [point])
-
-        unsubscribes = []
+        PocketBase does not replay events missed while the stream was down, so after each reconnect the gap is
+        fetched by REST (live events are held meanwhile) before live delivery resumes.
+        """
+        feed = _TelemetryFeed(self, list(dict.fromkeys(device_ids)), list(keys), callback)
         try:
-            for flt in _device_filters(list(dict.fromkeys(device_ids)), list(keys)):
-                unsubscribes.append(await self.pb.collection(TELEMETRY).subscribe("*", on_event, filter=flt))
+            for flt in _device_filters(feed.device_ids, feed.keys):
+                feed.unsubscribes.append(await self.pb.collection(TELEMETRY).subscribe("*", feed.on_event, filter=flt))
         except BaseException:
-            await _Subscription(unsubscribes).close()
+            await feed.close()
             raise
-        return _Subscription(unsubscribes)
+        feed.remove_listener = self.pb.realtime.on_connect(feed.on_connect)
+        return feed
 
     async def subscribe_attributes(self, device_id: str, callback: AttributeCallback) -> _Subscription:
         """Attribute changes of one device; a deleted attribute arrives with value None and ts 0."""

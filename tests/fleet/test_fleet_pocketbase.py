@@ -82,3 +82,45 @@ async def test_live_telemetry_for_more_devices_than_one_filter_holds(pb_demo_ser
         assert got == [devices[0], devices[-1]]
     finally:
         await fleet.close()
+
+
+async def test_points_missed_while_the_server_was_down_are_backfilled_once_in_order(pb_server_factory):
+    from console.demo.schema import TELEMETRY
+    from console.demo.seeding import enable_batch, ensure_schema
+
+    server = pb_server_factory()
+    fleet = PocketBaseFleet(server.url, identity=server.superuser_email, password=server.superuser_password)
+    states = []
+    fleet.on_state(lambda state, detail: states.append(state.value))
+    await fleet.connect()
+    await enable_batch(fleet.pb)
+    await ensure_schema(fleet.pb)
+    got = []
+    try:
+        feed = await fleet.subscribe_telemetry(["dev000000000001"], ["t"], lambda d, k, points: got.extend(points))
+
+        async def post(ts: int) -> None:
+            async with PocketBase(server.url) as writer:
+                await writer.collection("_superusers").auth_with_password(
+                    server.superuser_email, server.superuser_password
+                )
+                point = {"device": "dev000000000001", "key": "t", "ts": ts, "value": ts}
+                await writer.collection(TELEMETRY).create(point)
+
+        base = int(time.time() * 1000)
+        for i in range(3):
+            await post(base + i)
+        await wait_for(lambda: len(got) == 3)
+        server.restart()  # same port and data: the realtime stream drops and reconnects
+        for i in range(3, 8):  # posted while our stream is (most likely) still reconnecting
+            await post(base + i)
+        await wait_for(lambda: len(got) >= 8)
+        await wait_for(lambda: feed.backfill_task is None)
+        await post(base + 8)
+        await wait_for(lambda: len(got) >= 9)
+        assert [p.ts for p in got] == [base + i for i in range(9)]
+        assert feed.backfills >= 1
+        assert "reconnecting" in states and states[-1] == "connected"
+        await feed.close()
+    finally:
+        await fleet.close()
