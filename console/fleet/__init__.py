@@ -17,6 +17,7 @@ from console.errors import (
 from console.fleet.base import (
     Attribute,
     AttributeScopeInfo,
+    CollectionRow,
     ConnectionState,
     DashboardRow,
     DeviceCounts,
@@ -36,6 +37,7 @@ __all__ = [
     "Attribute",
     "AttributeScopeInfo",
     "AuthenticationError",
+    "CollectionRow",
     "ConflictError",
     "ConnectionState",
     "DashboardRow",

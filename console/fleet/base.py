@@ -15,6 +15,7 @@ import msgspec
 __all__ = [
     "Attribute",
     "AttributeScopeInfo",
+    "CollectionRow",
     "ConnectionState",
     "DashboardRow",
     "DeviceCounts",
@@ -110,6 +111,16 @@ class ConnectionState(enum.Enum):
     CONNECTED = "connected"
     RECONNECTING = "reconnecting"
     FAILED = "failed"
+
+
+class CollectionRow(msgspec.Struct, frozen=True, kw_only=True):
+    """A PocketBase collection for the "Collections" page (only `PocketBaseFleet.collections()` returns these)."""
+
+    id: str
+    name: str
+    type: str  # "base" | "auth" | "view"
+    records: int
+    fields: tuple[str, ...] = ()
 
 
 class Subscription(Protocol):

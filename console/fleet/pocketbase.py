@@ -24,6 +24,7 @@ from console.fleet.base import (
     Attribute,
     AttributeCallback,
     AttributeScopeInfo,
+    CollectionRow,
     ConnectionState,
     DashboardRow,
     DeviceCounts,
@@ -410,6 +411,22 @@ class PocketBaseFleet:
     def dashboard_url(self, dashboard_id: str) -> str:
         """PocketBase has no dashboard viewer: open the record in its admin UI."""
         return f"{self.url}/_/#/collections?collection={DASHBOARDS}&recordId={dashboard_id}"
+
+    # --- collections (PocketBase only) --------------------------------------------------------------------
+
+    async def collections(self) -> list[CollectionRow]:
+        """The non-system collections with their record counts (superusers only; others get PermissionDeniedError)."""
+        models = [c for c in await self.pb.collections.get_full_list() if not c.system]
+
+        async def count(name: str) -> int:
+            result = await self.pb.collection(name).get_list(1, 1, fields="id")
+            return result.total_items
+
+        counts = await asyncio.gather(*(count(c.name) for c in models))
+        return [
+            CollectionRow(id=c.id, name=c.name, type=c.type, records=n, fields=tuple(c.field_names()))
+            for c, n in sorted(zip(models, counts, strict=True), key=lambda pair: pair[0].name)
+        ]
 
     # --- attributes --------------------------------------------------------------------------------------
 

@@ -124,3 +124,20 @@ async def test_points_missed_while_the_server_was_down_are_backfilled_once_in_or
         await feed.close()
     finally:
         await fleet.close()
+
+
+async def test_collections_page_lists_the_demo_collections_with_counts(pb_demo_server):
+    from console.demo.schema import COLLECTIONS
+
+    fleet = PocketBaseFleet(
+        pb_demo_server.url, identity=pb_demo_server.superuser_email, password=pb_demo_server.superuser_password
+    )
+    await fleet.connect()
+    try:
+        rows = {row.name: row for row in await fleet.collections()}
+    finally:
+        await fleet.close()
+    assert set(COLLECTIONS) <= set(rows)
+    assert "_superusers" not in rows
+    assert rows["devices"].records == SMALL_DEMO.devices and rows["devices"].type == "base"
+    assert {"name", "profile", "active"} <= set(rows["devices"].fields)
