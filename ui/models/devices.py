@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import io
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -19,7 +21,8 @@ from ui.tasks import BackgroundTask, TaskManager
 __all__ = ["SEARCH_DEBOUNCE_MS", "DeviceTableModel", "IdRole", "RowRole", "export_devices_csv"]
 
 SEARCH_DEBOUNCE_MS = 300
-EXPORT_PAGE_SIZE = 1000
+EXPORT_PAGE_SIZE = 500
+STREAM_PAGE_SIZE = 250
 
 _ACTIVE = QBrush(QColor("#1b7f3b"))
 _INACTIVE = QBrush(QColor("#8a8a8a"))
@@ -130,20 +133,23 @@ class DeviceTableModel(PagedTableModel):
         assert self._fleet is not None
         return await self._fleet.list_devices(self._query, page, self.page_size)
 
-    def load_all(self) -> BackgroundTask:
-        """Stream every device of the current query into the table (the fleet fetches pages concurrently)."""
+    def load_all(self, page_size: int = STREAM_PAGE_SIZE) -> BackgroundTask:
+        """Stream every device of the current query into the table, page after page, with progress."""
         generation = self.generation
         fleet = self._fleet
         assert fleet is not None
+        query = self._query
         self._has_next = False  # incremental paging would race the stream
 
         async def stream(handle: BackgroundTask) -> int:
             count = 0
-            async for rows in fleet.iter_device_pages(self._query, EXPORT_PAGE_SIZE):
+            async for page in stream_device_pages(fleet, query, page_size):
                 if generation != self.generation:
-                    return count
-                count += self.append_rows(rows)
-                handle.set_progress(len(self._rows), max(self.total, len(self._rows)))
+                    break
+                self._set_total(page.total)
+                count += self.append_rows(page.rows)
+                handle.set_progress(len(self._rows), max(page.total, len(self._rows)))
+                await asyncio.sleep(0)  # let the view paint between pages
             return count
 
         return self._tasks.start(stream, "Loading all devices", visible=True)
@@ -165,6 +171,33 @@ class DeviceTableModel(PagedTableModel):
         if role == Qt.ItemDataRole.TextAlignmentRole and field == "gateway":
             return Qt.AlignmentFlag.AlignCenter
         return None
+
+
+async def stream_device_pages(
+    fleet: Fleet, query: DeviceQuery, page_size: int = STREAM_PAGE_SIZE
+) -> AsyncIterator[Page]:
+    """Every page of `query`, in order, with the next request already in flight while one is handled.
+
+    Not `Fleet.iter_device_pages` (concurrent): decoding a page costs the loop a few milliseconds, and pages fetched
+    concurrently land together and stall the loop for all of them at once (tests/bench/bench_console.py).
+    """
+    page = 0
+    pending = asyncio.ensure_future(fleet.list_devices(query, page, page_size))
+    try:
+        while True:
+            result = await pending
+            more = result.has_next and bool(result.rows)
+            if more:
+                pending = asyncio.ensure_future(fleet.list_devices(query, page + 1, page_size))
+            yield result
+            if not more:
+                return
+            page += 1
+    finally:
+        if not pending.done():
+            pending.cancel()
+            with contextlib.suppress(BaseException):
+                await pending
 
 
 def device_csv_row(row: DeviceRow) -> tuple[str, ...]:
@@ -196,9 +229,9 @@ async def export_devices_csv(
             buffer = io.StringIO()
             writer = csv.writer(buffer)
             writer.writerow(CSV_HEADER)
-            async for rows in fleet.iter_device_pages(query, EXPORT_PAGE_SIZE):
-                writer.writerows(device_csv_row(r) for r in rows)
-                count += len(rows)
+            async for page in stream_device_pages(fleet, query, EXPORT_PAGE_SIZE):
+                writer.writerows(device_csv_row(r) for r in page.rows)
+                count += len(page.rows)
                 chunk = buffer.getvalue()
                 buffer.seek(0)
                 buffer.truncate()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QStatusBar, QToolButton, QWidget
 
 from console.fleet import ConnectionState, DeviceCounts
@@ -38,6 +39,10 @@ class TaskIndicator(QWidget):
         layout.addWidget(self.label)
         layout.addWidget(self.progress)
         layout.addWidget(self.cancel_button)
+        self._throttle = QTimer(self)
+        self._throttle.setSingleShot(True)
+        self._throttle.setInterval(100)
+        self._throttle.timeout.connect(self._refresh)
         tasks.task_added.connect(self._on_task_added)
         tasks.task_changed.connect(self._on_task_changed)
         tasks.task_finished.connect(self._on_task_finished)
@@ -53,8 +58,9 @@ class TaskIndicator(QWidget):
             self._refresh()
 
     def _on_task_changed(self, handle: BackgroundTask) -> None:
-        if handle is self.current:
-            self._refresh()
+        # progress can change per page; QProgressBar repaints synchronously, so redraw at most ~10 times a second
+        if handle is self.current and not self._throttle.isActive():
+            self._throttle.start()
 
     def _on_task_finished(self, handle: BackgroundTask) -> None:
         if handle in self._shown:
@@ -69,6 +75,7 @@ class TaskIndicator(QWidget):
         handle = self.current
         self.setVisible(handle is not None)
         if handle is None:
+            self._throttle.stop()
             return
         more = f" (+{len(self._shown) - 1} more)" if len(self._shown) > 1 else ""
         self.label.setText(f"{handle.title}{more}")
