@@ -272,6 +272,10 @@ class SubscriptionBook(Generic[S]):
 P = TypeVar("P")
 
 
+def _point_ts(point: Any) -> int:
+    return point.ts
+
+
 class GapRequest(NamedTuple):
     """Fetch `keys` of `entity_id` from `start_ts` on (inclusive) to fill what a dropped socket missed."""
 
@@ -315,6 +319,24 @@ class GapTracker:
                 fresh.append(point)
         if fresh:
             self._last[(entity_id, key)] = ts(fresh[-1])
+        return fresh
+
+    def accept_series(self, entity_id: str, series: dict[str, list[Any]]) -> dict[str, list[Any]]:
+        """`accept` for every key of `{key: [TsValue]}` at once (the hot path of live updates); drops empty keys."""
+        marks = self._last
+        fresh: dict[str, list[Any]] = {}
+        for key, points in series.items():
+            if len(points) == 1:
+                stamp = points[0].ts
+                mark_key = (entity_id, key)
+                mark = marks.get(mark_key)
+                if mark is None or stamp > mark:
+                    marks[mark_key] = stamp
+                    fresh[key] = points
+            elif points:
+                kept = self.accept(entity_id, key, points, _point_ts)
+                if kept:
+                    fresh[key] = kept
         return fresh
 
     def gap_start(self, entity_id: str, key: str) -> int:

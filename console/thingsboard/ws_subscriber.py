@@ -227,13 +227,7 @@ class TelemetrySubscriber:
         series = entity.timeseries
         if not series:
             return False
-        entity_id = entity.entity_id.id
-        fresh = {}
-        for key, points in series.items():
-            kept = state.gaps.accept(entity_id, key, points, _ts)
-            if kept:
-                fresh[key] = kept
-        entity.timeseries = fresh
+        fresh = entity.timeseries = state.gaps.accept_series(entity.entity_id.id, series)
         return bool(fresh)
 
     @staticmethod
