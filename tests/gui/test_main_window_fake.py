@@ -110,7 +110,7 @@ def test_background_work_shows_progress_and_can_be_cancelled(qloop, window_facto
     indicator = window.status.tasks
     assert indicator.isVisible()
     assert indicator.label.text() == "Exporting"
-    assert indicator.progress.format() == "3 / 10"
+    qloop.wait_until(lambda: indicator.progress.format() == "3 / 10", what="progress (repaint is throttled)")
     indicator.cancel_button.click()
     qloop.wait_until(lambda: not handle.running)
     assert handle.state.value == "cancelled"
