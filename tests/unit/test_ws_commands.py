@@ -146,3 +146,16 @@ def test_gap_plan_starts_after_the_last_point_or_at_the_floor():
         GapRequest("e2", ("h",), 1000),
         GapRequest("e2", ("t",), 1201),
     ]
+
+
+class _P:
+    def __init__(self, ts: int) -> None:
+        self.ts = ts
+
+
+def test_accept_series_filters_each_key_and_drops_empty_ones():
+    gaps = GapTracker()
+    first = gaps.accept_series("e", {"t": [_P(5)], "h": [_P(7), _P(3)], "x": []})
+    assert {key: [p.ts for p in points] for key, points in first.items()} == {"t": [5], "h": [3, 7]}
+    again = gaps.accept_series("e", {"t": [_P(5)], "h": [_P(8)]})
+    assert {key: [p.ts for p in points] for key, points in again.items()} == {"h": [8]}
