@@ -21,6 +21,7 @@ import asyncio
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -214,10 +215,12 @@ def main() -> None:
             f"{least_rss[name] / 1024:>8.1f} MB{best[name]['added_kb'] / 1024:>7.1f} MB"
         )
     peer = best["pocketbase-async"]
+    median = {name: statistics.median(r["wall"] for r in results) for name, results in runs.items()}
     print("\nratios against pocketbase-async (speed-up > 1 is faster; RSS < 1 is smaller):")
     for name in ("ours", "ours-typed", "raw"):
         print(
-            f"  {name:<12} speed-up {peer['wall'] / best[name]['wall']:.2f}x   "
+            f"  {name:<12} speed-up {peer['wall'] / best[name]['wall']:.2f}x (best) "
+            f"{median['pocketbase-async'] / median[name]:.2f}x (median)   "
             f"peak RSS {least_rss[name] / least_rss['pocketbase-async']:.2f}x   "
             f"added RSS {best[name]['added_kb'] / max(1, peer['added_kb']):.2f}x"
         )
