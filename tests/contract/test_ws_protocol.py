@@ -20,7 +20,7 @@ WAIT = 15  # seconds: a hang guard, never an assertion about speed
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[TbServer]:
-    extra = {"ws_auth_timeout": 0.5, "ws_ping_interval": 0.3, "ws_refresh_interval": 0.3}
+    extra = {"ws_auth_timeout": 0.5, "ws_ping_interval": 0.5, "ws_refresh_interval": 0.3}
     started = start_server(devices=6, extra=extra)
     yield started
     started.stop()
@@ -198,7 +198,7 @@ async def test_pongs_keep_the_session_alive(server):
     device = device_of(server, 3)
     async with websockets.connect(ws_url(server)) as ws:  # websockets answers pings by itself
         await ws.send(json.dumps({"authCmd": {"cmdId": 0, "token": login(server)}}))
-        await asyncio.sleep(1.5)  # several ping intervals of this server (0.3 s)
+        await asyncio.sleep(2.0)  # past the 1.5 s (3 x 0.5 s ping interval) after which a silent client is closed
         await ws.send(json.dumps({"cmds": [{"type": "TIMESERIES", "cmdId": 1, "entityType": "DEVICE",
                                             "entityId": device, "keys": "temperature"}]}))
         assert (await recv(ws))["subscriptionId"] == 1

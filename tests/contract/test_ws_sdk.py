@@ -163,7 +163,7 @@ async def test_reconnect_backfills_the_gap_exactly_once_in_order(tb_server_facto
         await until(lambda: len(got) >= 5, "the live points")
         proxy.refusing = True
         proxy.cut()
-        await until(lambda: service.state.state == "reconnecting", "the drop to be noticed")
+        await until(lambda: any(s.state == "reconnecting" for s in states), "the drop to be noticed")
         await post(5)  # stored while the socket is down: only the backfill can bring them
         proxy.refusing = False
         await until(lambda: len(got) >= 10, "the backfill")
