@@ -147,6 +147,7 @@ class RealtimeService:
         self._connected = asyncio.Event()
         self._state_changed = asyncio.Event()
         self._failure: ApiError | None = None
+        self._last_error: ApiError | None = None
         self._submit_lock = asyncio.Lock()
         self._ever_connected = False
         self._on_connect: list[ConnectCallback] = []
@@ -291,6 +292,8 @@ class RealtimeService:
                 raise ApiError("The realtime connection stopped.", url=self._url)
             remaining = deadline - loop.time()
             if remaining <= 0:
+                if self._last_error is not None:  # say why (e.g. "connection refused"), not just "timed out"
+                    raise self._last_error
                 raise error_from_transport(httpx.ConnectTimeout("no PB_CONNECT in time"), self._url)
             self._state_changed.clear()
             with contextlib.suppress(TimeoutError):
@@ -303,7 +306,10 @@ class RealtimeService:
             await self._client.send(
                 "/api/realtime",
                 method="POST",
-                body={"clientId": self._client_id, "subscriptions": list(self._subscriptions)},
+                body={
+                    "clientId": self._client_id,
+                    "subscriptions": [topic for topic in self._subscriptions if topic != CONNECT_TOPIC],
+                },
             )
 
     def _signal(self) -> None:
@@ -350,6 +356,7 @@ class RealtimeService:
             except Exception as exc:  # every failure becomes a readable ApiError; the loop decides
                 error = exc if isinstance(exc, ApiError) else error_from_transport(exc, self._url)
                 reason = error.message
+                self._last_error = error
                 if not is_transient(error) and not self._ever_connected:
                     log.warning("realtime connection refused: %s", error.message)
                     self._failure = error
@@ -400,6 +407,7 @@ class RealtimeService:
             self._client_id = event.id
         reconnected = self._ever_connected
         await self._submit()
+        self._last_error = None
         self._ever_connected = True
         self._connected.set()
         self._signal()

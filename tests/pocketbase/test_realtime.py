@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from console.errors import ApiError
+from console.errors import NetworkError
 from console.pocketbase import PocketBase, RealtimeEvent
 
 WAIT = 30.0  # seconds; a generous bound so a broken stream fails the test instead of hanging it
@@ -177,8 +177,9 @@ async def test_subscribe_to_a_dead_server_fails_readably(pb_server_factory) -> N
     server.stop()
     async with PocketBase(url) as pb:
         pb.realtime.connect_timeout = 1.0
-        with pytest.raises(ApiError):
+        with pytest.raises(NetworkError) as caught:
             await pb.collection("devices").subscribe("*", lambda event: None)
+        assert "Could not connect" in caught.value.message  # the reason, not just "timed out"
         assert pb.realtime.topics == []
 
 
@@ -186,8 +187,13 @@ async def test_raw_topic_and_unsubscribe_by_topic(pb_server, pb, make_collection
     col = await make_collection()
     async with PocketBase(pb_server.url) as listener:
         queue: asyncio.Queue[RealtimeEvent] = asyncio.Queue()
+        connects: list[RealtimeEvent] = []
+        await listener.realtime.subscribe("PB_CONNECT", connects.append)
+        assert [e.action for e in connects] == ["connect"]
         await listener.realtime.subscribe(f"{col.name}/*", queue.put_nowait)
         created = await pb.collection(col.name).create({"name": "raw"})
         assert (await _next(queue)).record.id == created.id
         await listener.realtime.unsubscribe(f"{col.name}/*")
+        assert listener.realtime.topics == ["PB_CONNECT"]
+        await listener.realtime.unsubscribe()
         assert listener.realtime.topics == [] and not listener.realtime.is_connected
