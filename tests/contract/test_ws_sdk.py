@@ -85,11 +85,14 @@ def test_seed_websocket_example_runs(tb_server):
         timeout=120,
     )
     assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
     lines = result.stdout.splitlines()
     updates = [line for line in lines if line.startswith("Received entity data update:")]
     assert "data=PageData(" in updates[0] and "My test device" in updates[0]  # the first answer: the page
     assert sum("update=[EntityData(" in line for line in updates) >= 1  # then the posted telemetry, live
     assert sum(line.startswith("Save telemetry request:") for line in lines) == 5
+    names = tb_server.call(lambda: [d.name for d in tb_server.store.devices.values()])
+    assert not [name for name in names if name.startswith("My test device")]  # the example cleaned up
 
 
 async def test_streams_of_plain_subscriptions_count_and_errors(tb_server):
