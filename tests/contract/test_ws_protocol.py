@@ -295,3 +295,20 @@ async def test_entity_count_is_pushed_again_when_it_changes(server):
             device, "SERVER_SCOPE", {"active": not was_active}))
         second = await recv(ws)
         assert second["cmdId"] == 9 and second["count"] == first["count"] + (-1 if was_active else 1)
+
+
+async def test_outbound_queue_overflow_closes_1008(tb_server_factory):
+    small = await asyncio.to_thread(tb_server_factory, devices=2, extra={"ws_max_pending": 5})
+    device = device_of(small)
+    async with websockets.connect(ws_url(small)) as ws:
+        await ws.send(json.dumps({"authCmd": {"cmdId": 0, "token": login(small)}, "cmds": [
+            {"type": "TIMESERIES", "cmdId": 1, "entityType": "DEVICE", "entityId": device, "keys": "t"}]}))
+        await recv(ws)
+
+        def burst() -> None:  # one synchronous burst: the session cannot drain its queue in between
+            for i in range(20):
+                small.store.save_telemetry(device, [(1000 + i, {"t": i})])
+
+        await asyncio.to_thread(small.call, burst)
+        code, reason = await closed_with(ws)
+    assert code == 1008 and reason == "Max pending updates limit reached!"

@@ -261,3 +261,21 @@ async def test_a_token_the_server_refuses_is_refreshed_before_reopening(tb_serve
         await service.close()
         await proxy.close()
         await tb.close()
+
+
+async def test_message_too_big_is_a_readable_warning_and_retries_slowly(tb_server_factory):
+    server = await asyncio.to_thread(tb_server_factory, devices=2, extra={"ws_max_text": 300})
+    tb = await logged_in(server.url)
+    service = TelemetryService(tb, backoff=lambda: Backoff(initial=0.01, cap=30.0, rng=lambda: 0.0))
+    states: list[ConnectionState] = []
+    service.on_state(states.append)
+    sub = TelemetrySubscriber(service, [EntityDataCmd(query=device_query(sorted(server.store.devices)[0]))])
+    try:
+        sub.subscribe()  # the first frame (a JWT and a query) is bigger than this server's 300-byte limit
+        await until(lambda: any(s.state == "reconnecting" for s in states), "the refusal")
+        refused = next(s for s in states if s.state == "reconnecting")
+        assert refused.warning and "too much data" in refused.reason
+        assert refused.delay == 30.0
+    finally:
+        await service.close()
+        await tb.close()

@@ -6,7 +6,8 @@ updates through a bounded outbound queue (1000 messages, then 1008). The server 
 `ping_interval` and closes with 4500 after three intervals; inbound frames over 32 KB close with 1009; no authCmd
 within the auth timeout closes with 1008; `options.ws_session_limit` (> 0) caps sessions per tenant (1008).
 Timing knobs for tests live in `options.extra`: `ws_auth_timeout` (10 s), `ws_ping_interval` (10 s),
-`ws_refresh_interval` (60 s, entity counts are re-run at this period and pushed when they change).
+`ws_refresh_interval` (60 s, entity counts are re-run at this period and pushed when they change),
+`ws_max_text` (32 KB inbound frame limit), `ws_max_pending` (1000 queued outbound messages).
 """
 
 from __future__ import annotations
@@ -61,6 +62,8 @@ class Hub:
         self.auth_timeout = float(extra.get("ws_auth_timeout", 10.0))
         self.ping_interval = float(extra.get("ws_ping_interval", 10.0))
         self.refresh_interval = float(extra.get("ws_refresh_interval", 60.0))
+        self.max_text = int(extra.get("ws_max_text", MAX_TEXT))
+        self.max_pending = int(extra.get("ws_max_pending", MAX_PENDING))
         self.sessions: set[Session] = set()
         self.remove_listener = store.add_listener(self._on_change)
 
@@ -69,7 +72,7 @@ class Hub:
             session.changed(entity_id, kind, scope, values, deleted)
 
     async def handle(self, request: web.Request) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse(autoping=False, max_msg_size=MAX_TEXT)
+        ws = web.WebSocketResponse(autoping=False, max_msg_size=self.max_text)
         await ws.prepare(request)
         legacy = request.path.endswith("/plugins/telemetry")
         session = Session(self, ws, legacy)
@@ -184,7 +187,7 @@ class Session:
     def send(self, message: dict[str, Any]) -> None:
         if self.closing:
             return
-        if self.outbox.qsize() >= MAX_PENDING:
+        if self.outbox.qsize() >= self.hub.max_pending:
             self.closing = True
             self.hub.sessions.discard(self)
             self._closer = asyncio.ensure_future(
