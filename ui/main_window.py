@@ -16,7 +16,6 @@ from typing import Any
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
-    QLabel,
     QListWidget,
     QMainWindow,
     QMenu,
@@ -29,6 +28,7 @@ from PySide6.QtWidgets import (
 from console.fleet import ConnectionState, DeviceRow, Fleet
 from ui.tasks import TaskManager
 from ui.widgets.banner import Banner
+from ui.widgets.collections_page import CollectionsPage
 from ui.widgets.dashboards_page import DashboardsPage
 from ui.widgets.device_panel import DevicePanel
 from ui.widgets.devices_page import DevicesPage
@@ -67,8 +67,7 @@ class MainWindow(QMainWindow):
         self.navigation.addItems([PAGE_DEVICES, PAGE_DASHBOARDS])
         self.devices_page = DevicesPage(self.tasks, self)
         self.dashboards_page = DashboardsPage(self.tasks, self)
-        self.collections_page = QLabel("Collections are available on PocketBase servers.", self)
-        self.collections_page.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.collections_page = CollectionsPage(self.tasks, self)
         self.pages = QStackedWidget(self)
         for page in (self.devices_page, self.dashboards_page, self.collections_page):
             self.pages.addWidget(page)
@@ -149,6 +148,7 @@ class MainWindow(QMainWindow):
         self._fleet_closer = closer
         self.devices_page.set_fleet(fleet)
         self.dashboards_page.set_fleet(fleet)
+        self.collections_page.set_fleet(fleet)
         self.device_panel.set_device(fleet, None)
         self._set_collections_visible(fleet is not None and fleet.kind == "pocketbase")
         if fleet is None:

@@ -96,13 +96,10 @@ def _flush_deletes() -> None:
         QCoreApplication.processEvents()
 
 
-@pytest.fixture(autouse=True)
-def leak_check(request: pytest.FixtureRequest, qloop: QLoop, qapp: QApplication) -> Iterator[None]:
-    before = {id(w) for w in qapp.topLevelWidgets()}
-    yield
-    _flush_deletes()
+def find_leaks(qapp: QApplication, loop: asyncio.AbstractEventLoop, before: set[int]) -> list[str]:
+    """What a test left behind: running tasks, visible new top-level windows, active timers in new widgets."""
     problems = []
-    tasks = [t for t in asyncio.all_tasks(qloop.loop) if not t.done()]
+    tasks = [t for t in asyncio.all_tasks(loop) if not t.done()]
     if tasks:
         problems.append(f"{len(tasks)} asyncio task(s) still running: {[t.get_coro() for t in tasks]}")
     windows = [w for w in qapp.topLevelWidgets() if w.isVisible() and id(w) not in before]
@@ -117,6 +114,15 @@ def leak_check(request: pytest.FixtureRequest, qloop: QLoop, qapp: QApplication)
     ]
     if timers:
         problems.append(f"active timer(s) left behind: {timers}")
+    return problems
+
+
+@pytest.fixture(autouse=True)
+def leak_check(request: pytest.FixtureRequest, qloop: QLoop, qapp: QApplication) -> Iterator[None]:
+    before = {id(w) for w in qapp.topLevelWidgets()}
+    yield
+    _flush_deletes()
+    problems = find_leaks(qapp, qloop.loop, before)
     for w in qapp.topLevelWidgets():  # clean up so one leak doesn't fail every later test
         if id(w) not in before:
             w.close()

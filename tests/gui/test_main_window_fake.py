@@ -138,3 +138,22 @@ def test_closing_cancels_and_awaits_every_task(qloop, window_factory):
     qloop.wait_until(lambda: not window.isVisible())
     assert cancelled == [True]
     assert fleet.closed
+
+
+def test_collections_page_only_on_pocketbase(qloop, window_factory):
+    class PocketFleet(FakeFleet):
+        kind = "pocketbase"
+
+        async def list_collections(self):
+            return [{"name": "devices", "type": "base", "count": 320}, {"name": "users", "type": "auth", "count": 2}]
+
+    window = window_factory()
+    qloop.run(window.set_fleet(FakeFleet(3)))
+    assert window.navigation.count() == 2
+    qloop.run(window.set_fleet(PocketFleet(3)))
+    assert window.navigation.item(2).text() == "Collections"
+    window.show_page("Collections")
+    page = window.collections_page
+    qloop.wait_until(lambda: page.table.rowCount() == 2, what="collections")
+    assert page.table.item(0, 2).text() == "320"
+    assert not window.device_panel.isVisible()
