@@ -23,6 +23,7 @@ import sysconfig
 import threading
 import time
 import weakref
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
@@ -91,14 +92,22 @@ def _port_free(port: int) -> bool:
     return True
 
 
-def _linux_deathsig(parent_pid: int) -> None:
-    """Runs in the child between fork and exec: die with the parent (thread), and not start orphaned."""
+def _linux_deathsig(parent_pid: int) -> Callable[[], None]:
+    """A preexec hook (runs in the child between fork and exec): die with the parent thread, never start orphaned.
+
+    libc is loaded here, in the parent: importing in a forked child of a threaded process can deadlock.
+    """
     import ctypes
 
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
-    if os.getppid() != parent_pid:  # the parent died before prctl took effect
-        os._exit(1)
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
+    term = int(signal.SIGTERM)
+
+    def preexec() -> None:
+        prctl(_PR_SET_PDEATHSIG, term, 0, 0, 0)
+        if os.getppid() != parent_pid:  # the parent died before prctl took effect
+            os._exit(1)
+
+    return preexec
 
 
 class LocalPocketBase:
@@ -117,6 +126,7 @@ class LocalPocketBase:
     ) -> None:
         self.data_dir = Path(data_dir).resolve()
         self.port = port
+        self._auto_port = port is None  # only a port we picked may be replaced when another process grabs it
         self.superuser_email = superuser_email
         self.superuser_password = superuser_password or secrets.token_hex(12)
         self.binary = Path(binary) if binary else None
@@ -173,7 +183,7 @@ class LocalPocketBase:
                 await self._wait_ready_async()
                 return self
             except LocalServerError:
-                if not self._port_clash() or attempt == 2:
+                if not (self._auto_port and self._port_clash()) or attempt == 2:
                     raise
                 self._pick_port(force=True)
         return self
@@ -286,8 +296,7 @@ class LocalPocketBase:
         use_deathsig = sys.platform.startswith("linux") and threading.current_thread() is threading.main_thread()
         kwargs: dict[str, Any] = {}
         if use_deathsig:
-            parent = os.getpid()
-            kwargs["preexec_fn"] = lambda: _linux_deathsig(parent)
+            kwargs["preexec_fn"] = _linux_deathsig(os.getpid())
         elif sys.platform == "win32":
             kwargs["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP
         self._process = subprocess.Popen(
@@ -317,7 +326,7 @@ class LocalPocketBase:
                 wait()
                 return
             except LocalServerError:
-                if not self._port_clash() or attempt == 2:
+                if not (self._auto_port and self._port_clash()) or attempt == 2:
                     raise
                 self._pick_port(force=True)
 
