@@ -137,6 +137,7 @@ class LocalPocketBase:
         self._watchdog: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
         self._superuser_ready = False
+        self._log_mark = 0
 
     def __repr__(self) -> str:  # never shows the password
         state = f"pid={self.pid}" if self.running else "stopped"
@@ -292,7 +293,8 @@ class LocalPocketBase:
 
     def _spawn(self) -> None:
         if self._log is None:
-            self._log = open(self.log_path, "ab")
+            self._log = open(self.log_path, "ab")  # kept open for the process's lifetime
+        self._log_mark = len(self.log_text())  # where this run's output starts
         use_deathsig = sys.platform.startswith("linux") and threading.current_thread() is threading.main_thread()
         kwargs: dict[str, Any] = {}
         if use_deathsig:
@@ -331,7 +333,7 @@ class LocalPocketBase:
                 self._pick_port(force=True)
 
     def _port_clash(self) -> bool:
-        return "address already in use" in self.log_text().lower()
+        return "address already in use" in self.log_text()[self._log_mark :].lower()
 
     def _not_ready(self, why: str) -> LocalServerError:
         tail = "\n".join(self.log_text().strip().splitlines()[-8:])
