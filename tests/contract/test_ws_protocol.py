@@ -172,7 +172,7 @@ async def test_session_limit_closes_1008(tb_server_factory):
     token = login(limited)
     async with websockets.connect(ws_url(limited)) as first:
         await first.send(json.dumps({"authCmd": {"cmdId": 0, "token": token}}))
-        await first.ping()  # round trip: the first session is registered
+        await (await first.ping())  # a full round trip: the first session is registered
         async with websockets.connect(ws_url(limited)) as second:
             await second.send(json.dumps({"authCmd": {"cmdId": 0, "token": token}}))
             code, reason = await closed_with(second)
@@ -259,7 +259,7 @@ async def test_entity_data_page_then_latest_timeseries_history_and_unsubscribe(s
         assert history["update"][0]["timeseries"] == {"temperature": [{"ts": now + 1000, "value": "30"}]}
 
         await ws.send(json.dumps({"cmds": [{"type": "ENTITY_DATA_UNSUBSCRIBE", "cmdId": 1}]}))
-        await ws.ping()
+        await (await ws.ping())  # the pong comes after the server has handled the unsubscribe
         await asyncio.to_thread(post_telemetry, server, device, now + 2000, {"temperature": 31})
         await ws.send(json.dumps({"cmds": [{"type": "ENTITY_COUNT", "cmdId": 2, "query": {
             "entityFilter": {"type": "entityType", "entityType": "DEVICE"}}}]}))
