@@ -119,7 +119,7 @@ class EntityKey(_Query, kw_only=True):
     key: str
 
 
-class TsValue(msgspec.Struct, frozen=True, omit_defaults=True):
+class TsValue(msgspec.Struct, frozen=True, omit_defaults=True, gc=False):
     """One sample: `ts` in ms and the server's value (a string in query results); `count` only for aggregates."""
 
     ts: int
@@ -258,7 +258,7 @@ _ATTRIBUTE_TYPES = (
 )
 
 
-class EntityData(msgspec.Struct, rename="camel", kw_only=True):
+class EntityData(msgspec.Struct, rename="camel", kw_only=True, gc=False):
     """One entity of a query result. `latest` is keyed by EntityKeyType name, then by key; values are strings.
 
     WebSocket updates may carry `latest`/`timeseries` as null: they are normalised to empty dicts.

@@ -225,3 +225,18 @@ def test_jwt_claims() -> None:
     )
     with pytest.raises(ValueError):
         decode_jwt_claims("not-a-jwt")
+
+
+def test_device_data_is_sent_back_unchanged() -> None:
+    raw = (
+        b'{"id":{"entityType":"DEVICE","id":"a"},"name":"n","type":"default",'
+        b'"deviceData":{"configuration":{"type":"DEFAULT"},"transportConfiguration":{"type":"MQTT","x":[1,2]}}}'
+    )
+    device = msgspec.json.decode(raw, type=Device)
+    wire = msgspec.json.decode(msgspec.json.encode(device))
+    assert wire["deviceData"] == {
+        "configuration": {"type": "DEFAULT"},
+        "transportConfiguration": {"type": "MQTT", "x": [1, 2]},
+    }
+    assert msgspec.json.decode(device.device_data)["transportConfiguration"]["type"] == "MQTT"
+    assert "deviceData" not in msgspec.json.decode(msgspec.json.encode(Device("n", "default")))
