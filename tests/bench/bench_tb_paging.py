@@ -1,6 +1,9 @@
 """Paging every device info of a large tenant: our SDK next to `tb-ce-client` and a raw httpx + msgspec loop.
 
-    python tests/bench/bench_tb_paging.py [--devices 100000] [--runs 3] [--page-size 1000]
+    python tests/bench/bench_tb_paging.py [--devices 100000] [--runs 3] [--page-size 1000] [--latency-ms 0]
+
+With `--latency-ms 50` the emulator waits that long before each answer, like a server across a WAN: that is
+where `fetch_all`'s concurrent pages pay off (on a local, single-threaded emulator the server's CPU is the limit).
 
 The emulator runs in its own subprocess. Each contender runs in its own fresh subprocess (imports and login happen
 before the clock starts), `--runs` times in rotation; the best run counts. Printed per contender: wall time of the
@@ -120,6 +123,7 @@ def main() -> None:
     parser.add_argument("--devices", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--page-size", type=int, default=1000)
+    parser.add_argument("--latency-ms", type=int, default=0, help="emulated network latency per request")
     parser.add_argument("--only", nargs="*", default=list(CONTENDERS), choices=CONTENDERS)
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -131,8 +135,9 @@ def main() -> None:
     from tests.tbserver.fixture import start_subprocess
 
     started = time.perf_counter()
-    url, proc = start_subprocess(devices=args.devices, timeout=600)
-    print(f"emulator with {args.devices} devices up in {time.perf_counter() - started:.1f} s at {url}")
+    url, proc = start_subprocess(devices=args.devices, timeout=600, latency_ms=args.latency_ms or None)
+    took = time.perf_counter() - started
+    print(f"emulator ({args.latency_ms} ms latency) with {args.devices} devices up in {took:.1f} s at {url}")
     try:
         best: dict[str, dict[str, float]] = {}
         for run in range(args.runs):
