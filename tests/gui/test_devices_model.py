@@ -131,3 +131,20 @@ def test_export_writes_every_row_not_only_the_loaded_ones(qloop, tmp_path: Path)
     assert {r[0] for r in rows[1:]} == {d.id for d in fleet.devices}
     assert not path.with_name("devices.csv.part").exists()
     qloop.run(tasks.shutdown())
+
+
+def test_load_all_streams_every_device_in_few_inserts_and_keeps_the_selection_rows(qloop):
+    fleet = FakeFleet(3000)
+    model, tasks = make_model(fleet)
+    qloop.wait_until(lambda: model.rowCount() == 200)
+    first = model.row_at(0)
+    inserts: list[int] = []
+    model.rowsInserted.connect(lambda _p, a, b: inserts.append(b - a + 1))
+    handle = model.load_all(page_size=100)
+    qloop.wait_until(lambda: not handle.running, what="stream")
+    assert model.rowCount() == 3000 and sum(inserts) == 2800
+    assert len({model.row_at(r).id for r in range(3000)}) == 3000  # no duplicates of the first page
+    assert model.row_at(0) is first  # existing rows keep their place and identity
+    assert len(inserts) < 28  # pages are coalesced: fewer view relayouts than pages
+    assert handle.done_count == 3000 and handle.total == 3000
+    qloop.run(tasks.shutdown())

@@ -26,6 +26,7 @@ class DashboardTableModel(PagedTableModel):
     )
     page_size = 100
     task_title = "Loading dashboards"
+    extra_roles: ClassVar = frozenset({Qt.ItemDataRole.TextAlignmentRole})
 
     def __init__(self, tasks: TaskManager, parent: QObject | None = None) -> None:
         super().__init__(tasks, parent)

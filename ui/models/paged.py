@@ -23,6 +23,7 @@ RowRole = Qt.ItemDataRole.UserRole + 1  # the fleet row object itself
 IdRole = Qt.ItemDataRole.UserRole + 2  # the row's id (str)
 
 AnyIndex = QModelIndex | QPersistentModelIndex
+_DISPLAY = Qt.ItemDataRole.DisplayRole
 
 
 def format_ms(ms: int) -> str:
@@ -213,17 +214,19 @@ class PagedTableModel(QAbstractTableModel):
             return section + 1
         return None
 
+    extra_roles: ClassVar[frozenset[int]] = frozenset()  # roles `_extra_data` answers (besides display/row/id)
+
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        row = self._rows[index.row()]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._display(row, self.columns[index.column()][0])
+        # Called for every visible cell and role on each repaint: return early for the many roles we don't serve.
+        if role == _DISPLAY:
+            return self._display(self._rows[index.row()], self.columns[index.column()][0])
+        if role in self.extra_roles:
+            return self._extra_data(self._rows[index.row()], self.columns[index.column()][0], role)
         if role == RowRole:
-            return row
+            return self._rows[index.row()]
         if role == IdRole:
-            return row.id
-        return self._extra_data(row, self.columns[index.column()][0], role)
+            return self._rows[index.row()].id
+        return None
 
     def _extra_data(self, row: Any, field: str, role: int) -> Any:
         return None
