@@ -224,6 +224,11 @@ def main(argv: list[str] | None = None) -> int:
     app.setApplicationName("Thingscope")
     app.setOrganizationName("Thingscope")
     app.setQuitOnLastWindowClosed(False)  # we stop the loop ourselves, after the tasks have finished
+    icon = Path(__file__).resolve().parent.parent / "resources" / "thingscope.svg"
+    if icon.exists():
+        from PySide6.QtGui import QIcon
+
+        app.setWindowIcon(QIcon(str(icon)))
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
 

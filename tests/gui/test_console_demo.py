@@ -152,3 +152,36 @@ def test_profile_without_a_saved_secret_opens_the_connect_dialog(qloop, tmp_path
         qloop.run(console.aclose())
         console.window.close()
         console.window.deleteLater()
+
+
+def test_first_start_opens_the_connect_dialog_and_connecting_fills_the_window(
+    qloop, tb_server, tmp_path, memory_keyring, screenshot_dir
+):
+    from console.profiles import ProfileStore
+    from ui.app import Console, build_parser
+
+    console = Console(build_parser().parse_args(["--config-dir", str(tmp_path)]))
+    try:
+        console.window.show()
+        qloop.run(console.connect_saved())  # no saved profile: the dialog asks
+        dialog = console._dialog
+        assert dialog is not None and dialog.isVisible()
+        dialog.name.setText("Emulator")
+        dialog.url.setText(tb_server.url)
+        dialog.user.setText("tenant@thingsboard.org")
+        dialog.secret.setText("tenant")
+        save_screenshot(dialog, screenshot_dir, "connect_dialog_first_start")
+        dialog.connect_button.click()
+        qloop.wait_until(lambda: console.window.fleet is not None, what="connected")
+        qloop.wait_until(lambda: console.window.devices_page.model.rowCount() > 0, what="rows")
+        assert console._dialog is None  # closed (and deleted) after connecting
+        assert ProfileStore(tmp_path).last_used.name == "Emulator"  # reconnects on the next start
+        # File > Connect… opens it again, with the saved profile selected
+        console.window.connect_action.trigger()
+        qloop.wait_until(lambda: console._dialog is not None and console._dialog.isVisible(), what="dialog again")
+        assert console._dialog.name.text() == "Emulator"
+        console._dialog.reject()
+    finally:
+        qloop.run(console.aclose())
+        console.window.close()
+        console.window.deleteLater()
