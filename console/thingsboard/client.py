@@ -12,7 +12,7 @@ import logging
 import random
 import ssl
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 import httpx
 import msgspec
@@ -20,22 +20,13 @@ import msgspec
 from console.errors import ApiError, AuthenticationError, error_from_response, error_from_transport
 from console.thingsboard.auth import AuthUser, LoginRequest, TokenState
 from console.thingsboard.config import DEFAULT_TIMEOUT, RetryPolicy, build_ssl_context, validate_base_url
-
-if TYPE_CHECKING:
-    from console.thingsboard.services.attributes import AttributeService
-    from console.thingsboard.services.customers import CustomerService
-    from console.thingsboard.services.dashboards import DashboardService
-    from console.thingsboard.services.device_profiles import DeviceProfileService
-    from console.thingsboard.services.devices import DeviceService
-    from console.thingsboard.services.entity_query import EntityQueryService
-    from console.thingsboard.services.users import UserService
+from console.thingsboard.services import ServiceProperties
 
 __all__ = ["ThingsboardClient"]
 
 log = logging.getLogger(__name__)
 
 JWT_TOKEN_EXPIRED: Final = 11
-_NO_AUTH_PATHS = ("/api/auth/login", "/api/auth/token", "/api/noauth/")
 
 
 class _JwtPair(msgspec.Struct, rename="camel"):
@@ -48,7 +39,7 @@ _JWT_PAIR = msgspec.json.Decoder(_JwtPair)
 _ERROR_CODE = msgspec.json.Decoder(msgspec.defstruct("_Err", [("errorCode", "int | None", None)]))
 
 
-class ThingsboardClient:
+class ThingsboardClient(ServiceProperties):
     """`async with ThingsboardClient(url) as tb:` — a ThingsBoard REST session on one httpx.AsyncClient."""
 
     def __init__(
@@ -299,63 +290,6 @@ class ThingsboardClient:
                 response=body[:500].decode("utf-8", "replace"),
                 original_error=exc,
             ) from exc
-
-    # --- services ---------------------------------------------------------------------------------
-
-    def _service(self, name: str, factory: Any) -> Any:
-        service = self._services.get(name)
-        if service is None:
-            service = self._services[name] = factory(self)
-        return service
-
-    @property
-    def devices(self) -> DeviceService:
-        from console.thingsboard.services.devices import DeviceService
-
-        return self._service("devices", DeviceService)
-
-    @property
-    def dashboards(self) -> DashboardService:
-        from console.thingsboard.services.dashboards import DashboardService
-
-        return self._service("dashboards", DashboardService)
-
-    @property
-    def customers(self) -> CustomerService:
-        from console.thingsboard.services.customers import CustomerService
-
-        return self._service("customers", CustomerService)
-
-    @property
-    def users(self) -> UserService:
-        from console.thingsboard.services.users import UserService
-
-        return self._service("users", UserService)
-
-    @property
-    def device_profiles(self) -> DeviceProfileService:
-        from console.thingsboard.services.device_profiles import DeviceProfileService
-
-        return self._service("device_profiles", DeviceProfileService)
-
-    @property
-    def attributes(self) -> AttributeService:
-        from console.thingsboard.services.attributes import AttributeService
-
-        return self._service("attributes", AttributeService)
-
-    @property
-    def entity_query(self) -> EntityQueryService:
-        from console.thingsboard.services.entity_query import EntityQueryService
-
-        return self._service("entity_query", EntityQueryService)
-
-    @property
-    def telemetry(self) -> Any:
-        """The WebSocket service (console.thingsboard.telemetry), created on first use."""
-        from console.thingsboard.telemetry import TelemetryService  # type: ignore[import-not-found]
-
-        return self._service("telemetry", TelemetryService)
 
 
 def _is_token_expired(body: bytes) -> bool:
