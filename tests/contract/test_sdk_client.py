@@ -104,6 +104,29 @@ async def test_logout_invalidates_the_session_on_the_server(tb_server: Any) -> N
     await tb.close()
 
 
+@pytest.mark.parametrize("offset", [-7200, 7200])
+async def test_server_clock_skew_causes_no_refresh(tb_server_factory: Any, offset: int) -> None:
+    server = tb_server_factory(devices=10, access_token_ttl=600)
+    server.call(lambda: server.store.advance(offset))  # the server's clock is two hours off ours
+    async with await tenant_client(server) as tb:
+        before = counters(server)
+        for _ in range(5):
+            await tb.devices.get_tenant_device_infos(PageLink(5))
+        assert counters(server)["refresh"] == before["refresh"]
+        assert tb.refresh_count == 0
+
+
+async def test_timeouts_are_configurable(tb_server_factory: Any) -> None:
+    import httpx
+
+    from console.thingsboard import RequestTimeoutError
+
+    server = tb_server_factory(devices=5, latency_ms=1500)
+    async with ThingsboardClient(server.url, timeout=httpx.Timeout(0.2)) as tb:
+        with pytest.raises(RequestTimeoutError, match="took too long"):
+            await tb.login(TENANT)
+
+
 # --- 429 ------------------------------------------------------------------------------------------
 
 
