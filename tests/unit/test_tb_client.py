@@ -54,6 +54,7 @@ class FakeTB:
         self.refresh_answer: httpx.Response | None = None
         self.script: dict[str, list[httpx.Response]] = {}
         self.serial = 0
+        self.refresh_started = asyncio.Event()
 
     def issue(self) -> dict[str, str]:
         self.serial += 1
@@ -84,6 +85,7 @@ class FakeTB:
             return httpx.Response(200, json=self.issue())
         if path == "/api/auth/token":
             self.refreshes += 1
+            self.refresh_started.set()
             await asyncio.sleep(0.01)
             if self.refresh_answer is not None:
                 return self.refresh_answer
@@ -184,6 +186,36 @@ async def test_concurrent_requests_across_expiry_share_one_refresh() -> None:
     assert len(results) == 25
     assert fake.refreshes == 1
     assert fake.logins == 1
+    await tb.close()
+
+
+async def test_cancelling_the_caller_that_started_a_refresh_does_not_break_the_others() -> None:
+    fake = FakeTB()
+    tb = await logged_in(fake)
+    fake.expire_all()
+    first = asyncio.ensure_future(tb.devices.get_tenant_device_infos(PageLink(10)))
+    await fake.refresh_started.wait()  # the first caller has started the refresh
+    others = [asyncio.ensure_future(tb.devices.get_tenant_device_infos(PageLink(10))) for _ in range(5)]
+    first.cancel()
+    results = await asyncio.gather(*others)
+    assert len(results) == 5 and first.cancelled()
+    assert fake.refreshes == 1
+    await tb.close()
+
+
+async def test_a_failed_refresh_reaches_every_waiter_and_the_next_call_tries_again() -> None:
+    fake = FakeTB()
+    tb = await logged_in(fake)
+    fake.expire_all()
+    fake.refresh_answer = httpx.Response(503, text="<html><title>503 Service Unavailable</title></html>")
+    outcomes = await asyncio.gather(
+        *(tb.devices.get_tenant_device_infos(PageLink(10)) for _ in range(4)), return_exceptions=True
+    )
+    assert all(isinstance(o, ServerError) for o in outcomes)
+    assert fake.refreshes == 1
+    fake.refresh_answer = None
+    assert (await tb.devices.get_tenant_device_infos(PageLink(10))).total_pages == 0
+    assert fake.refreshes == 2
     await tb.close()
 
 
