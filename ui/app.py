@@ -35,6 +35,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+async def _outcome(handle: Any) -> Any:
+    """The task's result, or None when it failed or was cancelled (its state says which); never raises."""
+    if handle.task is None:
+        return None
+    await asyncio.wait({handle.task})
+    if handle.task.cancelled() or handle.task.exception() is not None:
+        return None
+    return handle.task.result()
+
+
 class Console:
     """One run of the application: the window, the connection it holds, and what the options ask for."""
 
@@ -77,12 +87,14 @@ class Console:
 
     async def start_demo(self) -> None:
         from console.demo import DemoFleetRunner
+        from ui.tasks import TaskState
 
         self.runner = DemoFleetRunner(self.args.demo_dir)
         self.window.status.showMessage("Starting the demo fleet (a private local PocketBase)…")
         handle = self.window.tasks.start(self.runner.start(), "Starting the demo fleet", visible=True)
-        assert handle.task is not None
-        fleet = await handle.task
+        fleet = await _outcome(handle)
+        if handle.state is TaskState.CANCELLED:  # the window was closed while the server started
+            return
         if fleet is None:  # failed: the task manager already showed the message
             raise RuntimeError(handle.error or "the demo fleet did not start")
         await self.window.set_fleet(fleet, owned=True, closer=self.runner.stop)
@@ -109,12 +121,19 @@ class Console:
             self.open_connect_dialog(profile.name)
             return
         from console.fleet.open import open_fleet
+        from ui.tasks import TaskState
 
         self.window.status.showMessage(f"Connecting to {profile.name}…")
-        fleet = open_fleet(profile, secret)
+        try:
+            fleet = open_fleet(profile, secret)
+        except (ProfileError, ValueError) as exc:  # an unusable saved profile: let the user fix it
+            self.open_connect_dialog(profile.name, str(exc))
+            return
         handle = self.window.tasks.start(fleet.connect(), f"Connecting to {profile.name}", visible=True)
-        assert handle.task is not None
-        await handle.task
+        await _outcome(handle)
+        if handle.state is TaskState.CANCELLED:
+            await fleet.close()
+            return
         if handle.error:
             await fleet.close()
             self.open_connect_dialog(profile.name, handle.error)

@@ -185,3 +185,35 @@ def test_first_start_opens_the_connect_dialog_and_connecting_fills_the_window(
         qloop.run(console.aclose())
         console.window.close()
         console.window.deleteLater()
+
+
+def test_closing_while_the_demo_starts_stops_its_server(qloop, tmp_path):
+    import asyncio
+
+    from ui.app import Console, build_parser
+
+    console = Console(build_parser().parse_args(["--demo", "--demo-dir", str(tmp_path / "demo")]))
+    run = asyncio.ensure_future(console.run())
+    qloop.wait_until(lambda: console.runner is not None and console.window.status.tasks.isVisible(), what="starting")
+    console.window.close()
+    assert qloop.run(run, timeout=60) == 0
+    qloop.run(console.aclose())
+    assert not console.runner.running
+    console.window.deleteLater()
+
+
+def test_demo_run_exits_cleanly_and_stops_the_server_on_close(qloop, demo_dir):
+    import asyncio
+
+    from ui.app import Console, build_parser
+
+    console = Console(build_parser().parse_args(["--demo", "--demo-dir", str(demo_dir)]))
+    run = asyncio.ensure_future(console.run())
+    qloop.wait_until(lambda: console.window.devices_page.model.rowCount() > 0, timeout=120, what="rows")
+    runner = console.runner
+    assert runner.running
+    console.window.close()
+    assert qloop.run(run, timeout=60) == 0
+    assert not runner.running  # awaited the runner's stop on close
+    qloop.run(console.aclose())
+    console.window.deleteLater()
