@@ -142,6 +142,7 @@ class MainWindow(QMainWindow):
     ) -> None:
         """Show `fleet` (already connected). An `owned` fleet is closed when replaced or when the window closes;
         `closer` replaces `fleet.close()` for that (the demo runner stops its server)."""
+        await self.device_panel.aclose()  # its live feed belongs to the old fleet
         await self._release_fleet()
         self._fleet = fleet
         self._owns_fleet = owned
@@ -259,6 +260,7 @@ class MainWindow(QMainWindow):
         self._counts_timer.stop()
         self.devices_page.model.set_fleet(None)
         self.dashboards_page.model.set_fleet(None)
+        await self.device_panel.aclose()
         self.device_panel.set_device(None, None)
         await self.tasks.shutdown()
         await self._release_fleet()

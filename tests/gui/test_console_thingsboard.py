@@ -191,3 +191,19 @@ def test_connect_dialog_without_a_keyring_offers_a_clear_choice(qloop, tmp_path,
     dialog.close()
     qloop.run(tasks.wait_idle())
     dialog.deleteLater()
+
+
+def test_latest_telemetry_updates_live_and_the_feed_closes_with_the_selection(qloop, tb_window, tb_server):
+    page, panel = tb_window.devices_page, tb_window.device_panel
+    row = page.model.row_at(0)
+    page.select_device(row.id)
+    table = panel.latest_view.table
+    qloop.wait_until(lambda: table.rowCount() > 0 and panel._live is not None, what="latest + live feed")
+    key = table.item(0, 0).text()
+    ts = tb_server.call(lambda: tb_server.store.now_ms()) + 60_000
+    tb_server.call(lambda: tb_server.store.save_telemetry(row.id, [(ts, {key: 12345.5})]))
+    qloop.wait_until(lambda: table.item(0, 1).text() == "12345.5", what="live value in place")
+    assert table.item(0, 0).text() == key and table.rowCount() >= 1
+    feed = panel._live
+    page.select_device(page.model.row_at(1).id)
+    assert panel._live is not feed  # the old device's feed is being closed

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.fleet import Attribute, DeviceDetails, Fleet, LatestValue
+from console.fleet import Attribute, DeviceDetails, Fleet, LatestValue, Point, Subscription
 from ui.models.paged import format_ms
 from ui.tasks import TaskManager
 
@@ -138,12 +138,35 @@ class AttributesView(_TabBase):
 
 
 class LatestTelemetryView(_TabBase):
+    """Latest value per key; live points update their row in place (the row order stays put)."""
+
     columns = ("Key", "Value", "Time")
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._rows: dict[str, int] = {}
+        self._ts: dict[str, int] = {}
 
     def show_latest(self, values: Sequence[LatestValue]) -> None:
         ordered = sorted(values, key=lambda v: v.key)
         _fill(self.table, [(v.key, format_value(v.value), format_ms(v.ts)) for v in ordered])
+        self._rows = {v.key: i for i, v in enumerate(ordered)}
+        self._ts = {v.key: v.ts for v in ordered}
         self.show_note("" if values else "No telemetry yet.")
+
+    def clear(self, note: str = "Select a device.") -> None:
+        self._rows, self._ts = {}, {}
+        super().clear(note)
+
+    def update_point(self, key: str, point: Point) -> bool:
+        """Show a newer point of `key`; older or unknown ones are ignored. True when the table changed."""
+        row = self._rows.get(key)
+        if row is None or point.ts < self._ts.get(key, 0):
+            return False
+        self._ts[key] = point.ts
+        self.table.item(row, 1).setText(format_value(point.value))
+        self.table.item(row, 2).setText(format_ms(point.ts))
+        return True
 
 
 class DevicePanel(QTabWidget):
@@ -158,6 +181,7 @@ class DevicePanel(QTabWidget):
         self._fleet: Fleet | None = None
         self._device_id: str | None = None
         self._generation = 0
+        self._live: Subscription | None = None  # the latest-telemetry feed of the shown device
         self.details_view = DetailsView(self)
         self.attributes_view: QWidget = AttributesView(self)
         self.latest_view = LatestTelemetryView(self)
@@ -202,6 +226,9 @@ class DevicePanel(QTabWidget):
 
     def set_device(self, fleet: Fleet | None, device_id: str | None) -> None:
         self._generation += 1
+        live, self._live = self._live, None
+        if live is not None:
+            self._tasks.start(live.close(), "Closing the live feed")
         self._fleet = fleet
         self._device_id = device_id
         for i in range(self.count()):
@@ -269,5 +296,25 @@ class DevicePanel(QTabWidget):
 
     async def _load_latest(self, fleet: Fleet, device_id: str, generation: int) -> None:
         values = await fleet.latest_telemetry(device_id)
-        if generation == self._generation:
-            self.latest_view.show_latest(values)
+        if generation != self._generation:
+            return
+        self.latest_view.show_latest(values)
+        keys = [v.key for v in values]
+        if not keys:
+            return
+        feed = await fleet.subscribe_telemetry([device_id], keys, self._on_live_points)
+        if generation != self._generation or self._live is not None:
+            await feed.close()  # the selection moved on while subscribing
+            return
+        self._live = feed
+
+    def _on_live_points(self, device_id: str, key: str, points: Sequence[Point]) -> None:
+        if device_id == self._device_id and points:
+            self.latest_view.update_point(key, points[-1])
+
+    async def aclose(self) -> None:
+        """Close the live feed (awaited: the window calls this before cancelling its tasks)."""
+        self._generation += 1
+        live, self._live = self._live, None
+        if live is not None:
+            await live.close()
