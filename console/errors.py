@@ -353,7 +353,7 @@ def _connect_message(exc: BaseException, target: str) -> str:
         return f"Could not find the server{target}: the host name does not resolve (DNS)."
     if "certificate" in reason or "ssl" in reason or "tls" in reason:
         return f"Could not make a secure connection to{target}: {_short_reason(exc)}."
-    if "refused" in reason:
+    if "refused" in reason or "all connection attempts failed" in reason:
         return f"Could not connect to{target}: the connection was refused (is the server running?)."
     return f"Could not connect to{target}: {_short_reason(exc)}."
 
