@@ -7,8 +7,7 @@ model and bumps the generation so late pages of the old query are dropped (like 
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -178,10 +177,7 @@ class PagedTableModel(QAbstractTableModel):
             self._set_loading(handle)
 
     async def _load_page(self, generation: int, page: int) -> None:
-        try:
-            result = await self._fetch(page)
-        except asyncio.CancelledError:
-            raise
+        result = await self._fetch(page)
         if generation != self._generation:
             return  # a newer query owns the model now
         self._next_page = page + 1
@@ -239,13 +235,3 @@ class PagedTableModel(QAbstractTableModel):
             if name == field:
                 return i
         return -1
-
-
-def connect_once(signal: Any, slot: Callable[..., Any]) -> None:
-    """Connect a slot that disconnects itself after the first emission."""
-
-    def wrapper(*args: Any) -> None:
-        signal.disconnect(wrapper)
-        slot(*args)
-
-    signal.connect(wrapper)
