@@ -150,6 +150,7 @@ class RealtimeService:
         self._last_error: ApiError | None = None
         self._submit_lock = asyncio.Lock()
         self._ever_connected = False
+        self._generation = 0  # counts PB_CONNECTs, so a stale client id can wait for the next one
         self._on_connect: list[ConnectCallback] = []
         self._on_disconnect: list[DisconnectCallback] = []
         self._callback_tasks: set[asyncio.Task[Any]] = set()
@@ -274,13 +275,25 @@ class RealtimeService:
                 self._failure = None
                 self._task = asyncio.create_task(self._run(), name="pocketbase-realtime")
             await self._wait_connected()
+            generation = self._generation
             try:
                 await self._submit()
                 return
             except NotFoundError:  # the client id died with a dropped stream; wait for the next PB_CONNECT
                 if attempt == _SUBMIT_ATTEMPTS - 1:
                     raise
-                self._connected.clear()
+                await self._wait_for_new_connection(generation)
+
+    async def _wait_for_new_connection(self, generation: int) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.connect_timeout
+        while self._generation == generation and self._task is not None and not self._task.done():
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return  # _wait_connected / _submit will report what is wrong
+            self._state_changed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._state_changed.wait(), remaining)
 
     async def _wait_connected(self) -> None:
         loop = asyncio.get_running_loop()
@@ -409,6 +422,7 @@ class RealtimeService:
         await self._submit()
         self._last_error = None
         self._ever_connected = True
+        self._generation += 1
         self._connected.set()
         self._signal()
         self._fire(self._on_connect, reconnected)

@@ -70,3 +70,39 @@ async def test_refused_stream_fails_subscribe_readably() -> None:
         with pytest.raises(PermissionDeniedError, match="Realtime is off"):
             await pb.collection("devices").subscribe("*", lambda event: None)
         assert pb.realtime.topics == [] and not pb.realtime.is_connected
+
+
+async def test_stale_client_id_waits_for_the_next_connection() -> None:
+    """A subscribe POST that meets a dead client id (404) waits for the next PB_CONNECT and resubmits there."""
+    connections = 0
+    posts: list[dict] = []
+    first_stream_ends = asyncio.Event()
+    hold = asyncio.Event()
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal connections
+        if request.method == "GET":
+            connections += 1
+            client_id, number = f"client{connections}", connections
+
+            async def stream():
+                yield _frame("PB_CONNECT", {"clientId": client_id})
+                if number == 1:
+                    await first_stream_ends.wait()
+                    return
+                await hold.wait()
+
+            return httpx.Response(200, headers={"content-type": "text/event-stream"}, content=stream())
+        posts.append(json.loads(request.content))
+        if len(posts) == 2:  # the subscriber's own POST: the client died meanwhile
+            first_stream_ends.set()
+            return httpx.Response(404, json={"status": 404, "message": "Missing or invalid client id.", "data": {}})
+        return httpx.Response(204)
+
+    async with PocketBase("http://pb.test", transport=httpx.MockTransport(handler)) as pb:
+        pb.realtime.reconnect_delays = (0.01,)
+        async with asyncio.timeout(WAIT):
+            await pb.collection("devices").subscribe("*", lambda event: None)
+        assert pb.realtime.client_id == "client2" and pb.realtime.is_connected
+        assert posts[-1] == {"clientId": "client2", "subscriptions": ["devices/*"]}
+        hold.set()
