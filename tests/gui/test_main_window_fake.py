@@ -157,3 +157,24 @@ def test_collections_page_only_on_pocketbase(qloop, window_factory):
     qloop.wait_until(lambda: page.table.rowCount() == 2, what="collections")
     assert page.table.item(0, 2).text() == "320"
     assert not window.device_panel.isVisible()
+
+
+def test_plugged_tabs_are_closed_before_the_tasks_are_cancelled(qloop, window_factory):
+    import asyncio
+
+    window = window_factory()
+    events: list[str] = []
+
+    class LiveTab(QLabel):
+        def set_device(self, fleet, device_id):
+            pass
+
+        async def aclose(self):
+            await asyncio.sleep(0)
+            events.append("tab closed")
+
+    window.device_panel.add_tab(LiveTab("live"), "Live")
+    window.tasks.task_finished.connect(lambda h: events.append(f"task {h.state.value}"))
+    window.tasks.start(asyncio.sleep(60), "Listening")
+    qloop.run(window.aclose())
+    assert events[0] == "tab closed" and "task cancelled" in events

@@ -1,13 +1,15 @@
 """The device panel: tabs for Details, Attributes (by scope), Latest telemetry, and whatever plugs in (Chart).
 
 Plug-in contract: a tab widget may define `set_device(fleet, device_id)`; the panel calls it on every tab whenever the
-shown device changes (`device_id` None when nothing is selected). Everything loads through the task manager, and a
-newer selection drops the older loads (generation numbers).
+shown device changes (`device_id` None when nothing is selected). A tab that holds live feeds may define
+`async aclose()`: the window awaits it before it cancels its tasks (close, or a new connection).
+Everything loads through the task manager, and a newer selection drops the older loads (generation numbers).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
@@ -26,6 +28,8 @@ from PySide6.QtWidgets import (
 from console.fleet import Attribute, DeviceDetails, Fleet, LatestValue, Point, Subscription
 from ui.models.paged import format_ms
 from ui.tasks import TaskManager
+
+log = logging.getLogger(__name__)
 
 __all__ = ["AttributesView", "DetailsView", "DevicePanel", "DeviceTab", "LatestTelemetryView", "format_value"]
 
@@ -318,3 +322,10 @@ class DevicePanel(QTabWidget):
         live, self._live = self._live, None
         if live is not None:
             await live.close()
+        for i in range(self.count()):
+            close = getattr(self.widget(i), "aclose", None)
+            if callable(close):
+                try:
+                    await close()
+                except Exception:  # one tab failing to close must not keep the others open
+                    log.exception("closing the %s tab failed", self.tabText(i))
