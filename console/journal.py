@@ -187,7 +187,14 @@ class Journal:
 
     async def complete(self, entry_ids: Iterable[int], outcome: Outcome, message: str = "") -> None:
         """Mark entries as finished once the server answered (or the request was cancelled)."""
-        await asyncio.to_thread(self._complete, list(entry_ids), outcome, message)
+        ids = list(entry_ids)
+        if ids:
+            await asyncio.to_thread(self._complete, ids, outcome, message)
+
+    async def complete_many(self, items: Sequence[tuple[Sequence[int], Outcome, str]]) -> None:
+        """Several completions in one transaction and one thread hop (bulk runs complete in batches)."""
+        if any(ids for ids, _, _ in items):
+            await asyncio.to_thread(self._complete_many, [(list(i), o, m) for i, o, m in items])
 
     def complete_now(self, entry_ids: Iterable[int], outcome: Outcome, message: str = "") -> None:
         """Synchronous variant for cancellation paths, where awaiting is no longer possible. Tiny and fast."""
@@ -282,15 +289,16 @@ class Journal:
         return ids
 
     def _complete(self, entry_ids: list[int], outcome: Outcome, message: str) -> None:
-        if not entry_ids:
-            return
+        self._complete_many([(entry_ids, outcome, message)])
+
+    def _complete_many(self, items: list[tuple[list[int], Outcome, str]]) -> None:
         now = _now_ms()
+        rows = [(str(outcome), message, now, i) for ids, outcome, message in items for i in ids]
+        if not rows:
+            return
         with self._lock:
             self._db.execute("BEGIN")
-            self._db.executemany(
-                "UPDATE entry SET outcome = ?, message = ?, completed_ms = ? WHERE id = ?",
-                [(str(outcome), message, now, entry_id) for entry_id in entry_ids],
-            )
+            self._db.executemany("UPDATE entry SET outcome = ?, message = ?, completed_ms = ? WHERE id = ?", rows)
             self._db.execute("COMMIT")
 
     def _query(self, sql: str, args: tuple[Any, ...]) -> list[tuple[Any, ...]]:

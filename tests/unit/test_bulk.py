@@ -50,6 +50,7 @@ class FakeFleet:
         self.max_in_flight = 0
         self.delay = delay
         self.gate: asyncio.Event | None = None
+        self.permits: asyncio.Semaphore | None = None  # when set, each write needs one permit
         self.subscribers: set[_Sub] = set()
         self.ts = 1_700_000_000_000
 
@@ -73,6 +74,8 @@ class FakeFleet:
         try:
             if self.gate is not None:
                 await self.gate.wait()
+            if self.permits is not None:
+                await self.permits.acquire()
             await asyncio.sleep(self.delay)
         finally:
             self.in_flight -= 1
@@ -225,22 +228,21 @@ async def test_cancel_says_exactly_which_devices_were_written(tmp_path: Path) ->
     journal = Journal(tmp_path / "j.sqlite3")
     try:
         plan = await preview(fleet, "SHARED_SCOPE", jobs_for(_names(list(_devices(20))), [BulkOp.set("fw", "2")]))
-        fleet.gate = asyncio.Event()
+        fleet.permits = asyncio.Semaphore(0)
         runner = BulkRunner(fleet, journal, concurrency=4)
         task = asyncio.create_task(runner.apply(plan))
         await _until(lambda: fleet.in_flight == 4)
         # let exactly four requests through, then cancel while the next four are in flight
-        fleet.gate.set()
-        await _until(lambda: sum(fleet.writes.values()) >= 4)
-        fleet.gate.clear()
-        await _until(lambda: fleet.in_flight == 4)
+        for _ in range(4):
+            fleet.permits.release()
+        await _until(lambda: sum(fleet.writes.values()) == 4 and fleet.in_flight == 4)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
         report = runner.report
         assert report is not None and report.cancelled
         written = {r.device_id for r in report.written}
-        assert written == {d for d, n in fleet.writes.items() if n}
+        assert written == {d for d, n in fleet.writes.items() if n} and len(written) == 4
         assert len(report.with_outcome(DeviceOutcome.UNKNOWN)) == 4
         assert len(report.with_outcome(DeviceOutcome.NOT_SENT)) == 20 - 4 - len(written)
         assert report.summary().startswith("Cancelled: ")
