@@ -140,7 +140,7 @@ class DemoConfig:
     long_history_devices: int = 2
     long_history_days: int = 3
     long_history_step_s: int = 900
-    live_retention_s: int = 1800  # live points older than this thin out to one per minute
+    live_retention_s: int = 900  # live points older than this thin out to one per minute (see simulator.py)
     max_retention_days: int = 7  # then go entirely
     created_span_days: int = 120
 

@@ -2,10 +2,11 @@
 
 Each tick (every `fast_period_s`) is one batch transaction: the fast devices post every key, one slice of the slow
 devices posts (so the slow ones spread evenly over `slow_period_s`), and occasionally one device goes inactive or
-comes back. Timestamps are whole seconds, so pruning can thin old live data to exactly one point per minute:
+comes back. Pruning (every minute) keeps the table bounded however long the demo runs:
 
-    older than live_retention_s      keep only points on a whole minute (the 1-minute history the charts show)
-    older than max_retention_days    drop
+    older than live_retention_s            one point per series and minute
+    older than live_retention_s + 6 h      one point per series and 15 minutes
+    older than max_retention_days          dropped
 """
 
 from __future__ import annotations
@@ -25,21 +26,40 @@ from console.demo.seeding import BatchWriter
 from console.errors import ApiError
 from console.pocketbase.client import PocketBase
 
-__all__ = ["PRUNE_EVERY_S", "SimDevice", "Simulator", "prune_statements", "simulated_devices"]
+__all__ = ["PRUNE_EVERY_S", "THINNING", "SimDevice", "Simulator", "prune_statements", "simulated_devices"]
 
 log = logging.getLogger(__name__)
 
 PRUNE_EVERY_S = 60.0
 
 
-def prune_statements(now_ms: int, live_retention_s: int, max_retention_days: int) -> list[str]:
-    """The SQL that keeps the telemetry table bounded (numbers only: nothing user-typed goes in)."""
-    thin_before = int(now_ms - live_retention_s * 1000)
-    drop_before = int(now_ms - max_retention_days * 86_400_000)
-    return [
-        f"DELETE FROM {TELEMETRY} WHERE ts < {thin_before} AND ts % 60000 != 0",
-        f"DELETE FROM {TELEMETRY} WHERE ts < {drop_before}",
-    ]
+# (age in ms after which a series keeps one point per bucket, bucket in ms)
+THINNING: tuple[tuple[int, int], ...] = ((0, 60_000), (6 * 3_600_000, 900_000))
+FIRST_PRUNE_WINDOW_MS = 2 * 3_600_000  # on a fresh start, thin what the last run left unthinned
+
+
+def prune_statements(now_ms: int, config: data.DemoConfig, thinned_until: dict[int, int]) -> list[str]:
+    """SQL that keeps the telemetry table bounded; `thinned_until` (bucket → ts) is updated in place.
+
+    Each tier keeps the first point of every (device, key, bucket) in the slice of time that aged past it since the
+    last run, so a run only touches about a minute of rows. Only numbers go into the SQL, nothing user-typed.
+    """
+    statements = []
+    live_cut = int(now_ms - config.live_retention_s * 1000)
+    for extra_age, bucket in THINNING:
+        upper = (live_cut - extra_age) // bucket * bucket  # whole buckets only
+        lower = thinned_until.get(bucket, upper - FIRST_PRUNE_WINDOW_MS)
+        if upper <= lower:
+            continue
+        statements.append(
+            f"DELETE FROM {TELEMETRY} WHERE ts >= {lower} AND ts < {upper} AND rowid NOT IN "
+            f"(SELECT MIN(rowid) FROM {TELEMETRY} WHERE ts >= {lower} AND ts < {upper} "
+            f"GROUP BY device, key, CAST(ts / {bucket} AS INTEGER))"
+        )
+        thinned_until[bucket] = upper
+    drop_before = int(now_ms - config.max_retention_days * 86_400_000)
+    statements.append(f"DELETE FROM {TELEMETRY} WHERE ts < {drop_before}")
+    return statements
 
 
 @dataclass(frozen=True)
@@ -95,6 +115,7 @@ class Simulator:
         self.flips = 0
         self.errors = 0
         self._last_prune = 0.0
+        self._thinned_until: dict[int, int] = {}
 
     async def run(self) -> None:
         """Tick until cancelled; a failed tick is logged and the next one tries again."""
@@ -164,7 +185,7 @@ class Simulator:
 
     async def prune(self, now_ms: int) -> None:
         """Thin and drop old telemetry through the superuser SQL endpoint (no per-row deletes)."""
-        for statement in prune_statements(now_ms, self.config.live_retention_s, self.config.max_retention_days):
+        for statement in prune_statements(now_ms, self.config, self._thinned_until):
             try:
                 await self.pb.send("/api/sql", method="POST", body={"query": statement})
             except ApiError as exc:

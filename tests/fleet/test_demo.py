@@ -111,13 +111,21 @@ async def test_simulator_flips_states_and_keeps_history_bounded(tmp_path: Path):
             assert inactive == {name for name, active in simulator.active.items() if not active}
 
             device = device_id(simulator.fast[0].name)
-            old = (now - 2 * config.live_retention_s * 1000) // 60_000 * 60_000
-            ancient = (now - (config.max_retention_days + 1) * 86_400_000) // 60_000 * 60_000
-            for ts in (old, old + 1000, ancient):
+            live_cut = now - config.live_retention_s * 1000
+            minute = (live_cut - 30 * 60_000) // 60_000 * 60_000  # half an hour past the full-rate window
+            quarter = (live_cut - 7 * 3_600_000) // 900_000 * 900_000  # past the 1-per-minute tier
+            ancient = now - (config.max_retention_days + 1) * 86_400_000
+            stamps = [minute, minute + 10_000, minute + 50_000, minute + 60_000, quarter, quarter + 60_000, ancient]
+            for ts in stamps:
                 await pb.collection(TELEMETRY).create({"device": device, "key": "prune_me", "ts": ts, "value": 1})
-            await simulator.prune(now)
+            pruner = Simulator(pb, config, [])  # a fresh start: thins what the last run left (2 hours back)
+            await pruner.prune(now)
             kept = await fleet.telemetry_history(device, ["prune_me"], 0, now)
-            assert [p.ts for p in kept["prune_me"]] == [old]  # thinned to the whole minute; the ancient one dropped
+            # one point per minute, then one per quarter hour; the ancient one is gone
+            assert [p.ts for p in kept["prune_me"]] == [quarter, minute, minute + 60_000]
+            await pruner.prune(now + 60_000)  # a later run only touches what aged since: nothing changes
+            again = await fleet.telemetry_history(device, ["prune_me"], 0, now)
+            assert again == kept
     finally:
         await runner.stop()
 

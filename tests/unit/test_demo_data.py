@@ -73,10 +73,19 @@ def test_every_device_has_three_scopes_of_attributes():
     assert isinstance(attributes["SERVER_SCOPE"]["location"], dict)
 
 
-def test_pruning_thins_then_drops():
-    thin, drop = prune_statements(NOW, 1800, 7)
-    assert f"ts < {NOW - 1_800_000}" in thin and "ts % 60000 != 0" in thin
-    assert drop.endswith(f"ts < {NOW - 7 * 86_400_000}")
+def test_pruning_thins_each_slice_once_then_drops():
+    config = data.DemoConfig(live_retention_s=900, max_retention_days=7)
+    state: dict[int, int] = {}
+    first = prune_statements(NOW, config, state)
+    minute_upper = (NOW - 900_000) // 60_000 * 60_000
+    assert state[60_000] == minute_upper
+    assert f"ts >= {minute_upper - 2 * 3_600_000} AND ts < {minute_upper}" in first[0]
+    assert "GROUP BY device, key, CAST(ts / 60000 AS INTEGER)" in first[0]
+    assert "CAST(ts / 900000 AS INTEGER)" in first[1]
+    assert first[-1].endswith(f"ts < {NOW - 7 * 86_400_000}")
+    later = prune_statements(NOW + 60_000, config, state)
+    assert f"ts >= {minute_upper} AND ts < {minute_upper + 60_000}" in later[0]  # only the slice that aged since
+    assert len(prune_statements(NOW + 60_000, config, state)) == 1  # nothing new to thin: only the drop
 
 
 def test_the_newest_devices_are_the_live_ones_and_activity_is_plausible():
