@@ -16,6 +16,7 @@ import asyncio
 import csv
 import enum
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -141,7 +142,10 @@ _BATCH_COLUMNS = (
 
 
 def default_journal_path() -> Path:
-    """The journal file in the platform's data folder (created on first use)."""
+    """The journal file in the platform's data folder (created on first use); `THINGSCOPE_JOURNAL` overrides it."""
+    override = os.environ.get("THINGSCOPE_JOURNAL")
+    if override:
+        return Path(override)
     return platformdirs.user_data_path(APP_NAME, appauthor=False) / "journal.sqlite3"
 
 
@@ -162,16 +166,26 @@ class Journal:
 
     def __init__(self, path: Path | str | None = None) -> None:
         self.path = Path(path) if path is not None else default_journal_path()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable across app crashes, fast commits
-        self._db.executescript(_SCHEMA)
+        self._connection: sqlite3.Connection | None = None  # opened on first use (in a worker thread)
+
+    @property
+    def _db(self) -> sqlite3.Connection:
+        """The connection, opened on first use; callers hold `_lock`."""
+        if self._connection is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: survives an app crash, fast commits
+            db.executescript(_SCHEMA)
+            self._connection = db
+        return self._connection
 
     def close(self) -> None:
         with self._lock:
-            self._db.close()
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
 
     # --- writing ----------------------------------------------------------------------------------
 

@@ -102,3 +102,13 @@ def test_default_path_is_in_the_platform_data_folder(monkeypatch: pytest.MonkeyP
 
     monkeypatch.setattr(module.platformdirs, "user_data_path", lambda *a, **k: tmp_path / "data")
     assert module.default_journal_path() == tmp_path / "data" / "journal.sqlite3"
+
+
+def test_journal_opens_lazily_and_honours_the_override(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from console import journal as module
+
+    target = tmp_path / "elsewhere" / "j.sqlite3"
+    monkeypatch.setenv("THINGSCOPE_JOURNAL", str(target))
+    j = module.Journal()
+    assert j.path == target and not target.exists()  # nothing is created until the journal is used
+    j.close()

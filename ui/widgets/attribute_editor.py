@@ -80,25 +80,30 @@ class AttributeEditor(QWidget):
         self.note.setWordWrap(True)
 
         self.buttons: dict[str, QPushButton] = {}
-        bar = QHBoxLayout()
-        bar.addWidget(self.search, 1)
+        top = QHBoxLayout()
+        top.addWidget(self.search, 1)
+        actions = QHBoxLayout()
         for name, title, slot in (
             ("delete", "Delete", self.delete_selected),
             ("copy_key", "Copy key", self.copy_key),
             ("copy_value", "Copy value", self.copy_value),
             ("retry", "Retry", self.retry_selected),
             ("keep", "Keep mine", self.keep_mine),
-            ("take", "Take server's", self.take_server),
+            ("take", "Take theirs", self.take_server),
             ("refresh", "Refresh", self.reload),
         ):
             button = QPushButton(title, self)
+            button.setToolTip({"take": "Drop my change and use the server's value",
+                               "keep": "Write my value over the server's"}.get(name, ""))
             button.clicked.connect(slot)
             self.buttons[name] = button
-            bar.addWidget(button)
+            (top if name == "refresh" else actions).addWidget(button)
+        actions.addStretch(1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.scope_tabs)
-        layout.addLayout(bar)
+        layout.addLayout(top)
+        layout.addLayout(actions)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.note)
         layout.addWidget(self.panel)
@@ -163,7 +168,8 @@ class AttributeEditor(QWidget):
         while self.scope_tabs.count():
             self.scope_tabs.removeTab(0)
         for scope in self._scopes:
-            self.scope_tabs.addTab(scope.title + ("" if scope.writable else " (read-only)"))
+            title = scope.title.removesuffix(" attributes")
+            self.scope_tabs.addTab(title + ("" if scope.writable else " (read-only)"))
         writable = [i for i, s in enumerate(self._scopes) if s.writable]
         self.scope_tabs.setCurrentIndex(writable[0] if writable else 0)
         self.scope_tabs.blockSignals(False)
@@ -222,6 +228,7 @@ class AttributeEditor(QWidget):
     async def aclose(self) -> None:
         """Release the live subscription (the window calls this on close)."""
         self._generation += 1
+        self.fleet, self.device_id = None, None  # the next set_device loads again, even for the same device
         subscription, self._subscription = self._subscription, None
         if subscription is not None:
             await subscription.close()
@@ -347,11 +354,18 @@ class AttributeEditor(QWidget):
         self.buttons["delete"].setEnabled(writable and bool(rows))
         self.buttons["copy_key"].setEnabled(bool(rows))
         self.buttons["copy_value"].setEnabled(bool(rows))
-        self.buttons["retry"].setEnabled(any(r.state is RowState.FAILED for r in rows))
         conflict = any(r.state is RowState.CONFLICT for r in rows)
-        self.buttons["keep"].setEnabled(conflict)
-        self.buttons["take"].setEnabled(conflict or any(r.state in (RowState.FAILED, RowState.INVALID) for r in rows))
+        # the repair buttons only show when they apply: a narrow panel has no room for seven buttons
+        for name, show in (
+            ("retry", any(r.state is RowState.FAILED for r in rows)),
+            ("keep", conflict),
+            ("take", conflict or any(r.state in (RowState.FAILED, RowState.INVALID) for r in rows)),
+        ):
+            self.buttons[name].setEnabled(show)
+            self.buttons[name].setVisible(show)
         self.buttons["refresh"].setEnabled(self.fleet is not None)
+        if model is not None and len(rows) == 1 and model.writable:
+            self.panel.refresh_row(rows[0])
 
     def show_note(self, text: str, error: bool = False) -> None:
         self.note.setText(text)

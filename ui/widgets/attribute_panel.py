@@ -100,6 +100,7 @@ class ValueEditPanel(QWidget):
         layout.addWidget(self.error_label, 2, 0, 1, 5)
         self._taken: set[str] = set()
         self._is_new = True
+        self._loaded: tuple[str, str] = ("", "")  # (key, text) as last loaded from a row
         self.key_edit.textChanged.connect(self._validate)
         self.value_edit.textChanged.connect(self._validate)
         self.type_combo.currentIndexChanged.connect(self._validate)
@@ -131,8 +132,16 @@ class ValueEditPanel(QWidget):
         else:
             text = format_value(row.value, row.value_type) if row.value is not None else ""
         self.value_edit.setPlainText(text)
+        self._loaded = (row.key, text)
         self.save_button.setText("Save")
         self._validate()
+
+    def refresh_row(self, row: AttributeRow) -> None:
+        """Show the row's current value unless the user has typed something for it (nothing typed is lost)."""
+        if self._is_new or self.key_edit.text() != row.key:
+            return
+        if (row.key, self.value_edit.toPlainText()) == self._loaded:
+            self.edit_row(row)
 
     def validation_error(self) -> str:
         try:
