@@ -53,6 +53,9 @@ class Console:
 
         self.args = args
         self.window = MainWindow()
+        from ui.widgets.bulk_actions import install_attribute_editing  # editor tab, Bulk edit, Undo, History
+
+        self.editing = install_attribute_editing(self.window)
         self.runner: Any = None  # DemoFleetRunner when --demo / --self-test
         self.exit_code = 0
         self._done = asyncio.Event()
