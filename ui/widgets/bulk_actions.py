@@ -29,7 +29,7 @@ class AttributeEditing(QObject):
         super().__init__(window)
         self.window = window
         self.journal = journal or Journal()  # opens lazily, in the platform's data folder
-        self.profile = profile
+        self._profile = profile
         self.dialogs: list[QWidget] = []
         self.editor: AttributeEditor = window.device_panel.set_attributes_widget(
             lambda panel: AttributeEditor(panel.tasks, self.journal, profile=self.profile, parent=panel)
@@ -51,6 +51,16 @@ class AttributeEditing(QObject):
         self.bulk_all_action.triggered.connect(self.open_bulk_edit_all)
         self.undo_action.triggered.connect(self.undo_last_change)
         self.history_action.triggered.connect(self.open_history)
+
+    @property
+    def profile(self) -> str:
+        """The connection profile's name recorded in the journal (History "This profile", Undo)."""
+        return self._profile
+
+    @profile.setter
+    def profile(self, name: str) -> None:
+        self._profile = name
+        self.editor.profile = name
 
     @property
     def _server(self) -> str:
