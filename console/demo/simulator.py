@@ -17,7 +17,7 @@ import math
 import random
 import time
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from console.demo import data
@@ -31,6 +31,7 @@ __all__ = ["PRUNE_EVERY_S", "THINNING", "SimDevice", "Simulator", "prune_stateme
 log = logging.getLogger(__name__)
 
 PRUNE_EVERY_S = 60.0
+MAX_FAILURE_PAUSE_S = 30.0
 
 
 # (age in ms after which a series keeps one point per bucket, bucket in ms)
@@ -99,12 +100,14 @@ class Simulator:
         devices: Sequence[SimDevice | data.DemoDevice],
         *,
         clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rng: random.Random | None = None,
     ) -> None:
         self.pb = pb
         self.config = config
         self.devices = devices
         self.clock = clock
+        self.sleep = sleep
         self.rng = rng or random.Random()
         self.fast = devices[: config.fast_devices]
         self.slow = devices[config.fast_devices :]
@@ -118,21 +121,27 @@ class Simulator:
         self._thinned_until: dict[int, int] = {}
 
     async def run(self) -> None:
-        """Tick until cancelled; a failed tick is logged and the next one tries again."""
+        """Tick until cancelled. A failed tick is retried on the next one; while failures last, the pace drops
+        (up to `MAX_FAILURE_PAUSE_S` between tries) and only every tenth failure is logged."""
         await self._load_active_states()
         period = self.config.fast_period_s
         next_tick = math.ceil(self.clock() / period) * period
+        failures = 0
         while True:
             delay = next_tick - self.clock()
             if delay > 0:
-                await asyncio.sleep(delay)
+                await self.sleep(delay)
             try:
                 await self.tick(int(next_tick * 1000) // 1000 * 1000)
+                failures = 0
             except ApiError as exc:
                 self.errors += 1
-                log.warning("demo simulator tick failed: %s", exc.message)
+                if failures % 10 == 0:
+                    log.warning("demo simulator tick failed (%d in a row): %s", failures + 1, exc.message)
+                failures += 1
+            pause = min(period * 2**failures, MAX_FAILURE_PAUSE_S) if failures else period
             # skip ticks we were too slow for instead of bursting to catch up
-            next_tick = max(next_tick + period, math.ceil(self.clock() / period) * period)
+            next_tick = max(next_tick + pause, math.ceil(self.clock() / period) * period)
 
     async def _load_active_states(self) -> None:
         """Resume with the states a previous run left (devices flip while the app is open)."""
