@@ -190,8 +190,8 @@ def test_non_numeric_values_are_skipped_with_a_note_and_booleans_are_markers(
     assert chart.get_series("d1", "temp").buffer.values.tolist() == [21.5, 22.0]
     assert "temp: 1 non-numeric value not drawn (e.g. 'ERR')" in chart.notes.text()
     assert chart.notes.isVisible()
-    assert isinstance(chart._items[("d1", "door")], pg.ScatterPlotItem)
-    assert isinstance(chart._items[("d1", "temp")], pg.PlotCurveItem)
+    assert isinstance(chart.curves.item_for(("d1", "door")), pg.ScatterPlotItem)
+    assert isinstance(chart.curves.item_for(("d1", "temp")), pg.PlotCurveItem)
     # A key with no number at all is listed but hidden, with a note in the legend.
     assert not chart.legend.is_visible(("d1", "status"))
     assert "status — not numeric" in chart.legend.titles()

@@ -40,6 +40,7 @@ from console.fleet import ApiError, ConnectionState, Fleet, Point, Subscription
 from console.fleet.series import DEFAULT_CAPACITY, Series, clip_to_range, peak_downsample
 from console.fleet.series_plan import PRESETS, GapTracker, HistoryPlan, TimeRange, backfill_window, plan_history
 from ui.widgets.chart_axes import AxisManager
+from ui.widgets.chart_curves import CurveGroups, SeriesArrays
 from ui.widgets.chart_export import ask_save_path, csv_rows, write_csv
 from ui.widgets.chart_legend import ChartLegend, colour_for
 from ui.widgets.chart_range import RangePicker
@@ -89,8 +90,7 @@ class LiveChart(QWidget):
         self._range = time_range
         self._plan: HistoryPlan = plan_history(time_range.span_ms)
         self._series: dict[Ident, Series] = {}
-        self._items: dict[Ident, pg.GraphicsObject] = {}
-        self._item_view: dict[Ident, pg.ViewBox] = {}
+        self.curves = CurveGroups()
         self._colours: dict[Ident, str] = {}
         self._drawn: dict[Ident, int] = {}  # buffer version last drawn
         self._hidden: set[Ident] = set()
@@ -107,10 +107,13 @@ class LiveChart(QWidget):
         self._mouse: QPointF | None = None
         self._notes_dirty = False
         self._closed = False
+        self._max_points = 4000
+        self._px_per_ms = 1.0
         self._retry: Callable[[], None] | None = None
         self.loads_in_flight = 0
         self.loads_done = 0  # history loads and backfills completed (tests wait on it)
         self.repaints = 0  # ticks that handed new data to at least one curve (the benchmark reads it)
+        self.follow_min_px = 1.0  # scroll the live window once it is this many pixels behind the clock
         self._build_ui()
         self._timer = QTimer(self)
         self._timer.setInterval(max(1, int(1000 / repaint_hz)))
@@ -166,7 +169,7 @@ class LiveChart(QWidget):
         self.chart_area = QSplitter(Qt.Orientation.Horizontal, self)
         self.plot_widget = pg.PlotWidget(self.chart_area, axisItems={"bottom": pg.DateAxisItem()})
         self.plot = self.plot_widget.getPlotItem()
-        self.plot.showGrid(x=True, y=True, alpha=0.25)
+        self.plot.showGrid(x=False, y=False)
         self.plot.hideButtons()
         self.plot.vb.disableAutoRange(axis=pg.ViewBox.XAxis)
         self.plot.vb.sigRangeChangedManually.connect(self._on_view_changed_manually)
@@ -247,10 +250,7 @@ class LiveChart(QWidget):
         series = self._series.pop(ident, None)
         if series is None:
             return
-        item = self._items.pop(ident, None)
-        view = self._item_view.pop(ident, None)
-        if item is not None and view is not None:
-            view.removeItem(item)
+        self.curves.remove(ident)
         self._drawn.pop(ident, None)
         self._hidden.discard(ident)
         self.legend.remove_series(ident)
@@ -309,13 +309,9 @@ class LiveChart(QWidget):
         if self.axes_combo.currentIndex() != int(per_key):
             self.axes_combo.setCurrentIndex(int(per_key))
         self.axes.set_per_key(per_key)
-        for ident, item in list(self._items.items()):
-            old = self._item_view[ident]
-            new = self.axes.view_for(ident[1], self._colours[ident])
-            if new is not old:
-                old.removeItem(item)
-                new.addItem(item)
-                self._item_view[ident] = new
+        self.curves.clear()  # the next tick puts every series in the group of its new axis
+        self._drawn.clear()
+        self._clip = None
         self.axes.enable_y_autorange()
 
     def set_series_visible(self, ident: Ident, visible: bool) -> None:
@@ -537,7 +533,10 @@ class LiveChart(QWidget):
 
     def _on_tick(self) -> None:
         if self._following:
-            self._set_x_range()
+            x0, x1 = self.plot.vb.viewRange()[0]
+            # Scroll only by whole pixels: a sub-pixel shift repaints everything and changes nothing visible.
+            if (self._clock() / 1000 - x1) * self.plot.vb.width() / max(x1 - x0, 1e-3) >= self.follow_min_px:
+                self._set_x_range()
         x0, x1 = self.plot.vb.viewRange()[0]
         span = max(x1 - x0, 1e-3)
         clip = self._clip
@@ -546,18 +545,21 @@ class LiveChart(QWidget):
             clip = (x0 - span / 2, x1 + span / 2)
             self._clip = clip
         assert clip is not None
-        max_points = 2 * max(int(self.plot.vb.width()), 200) * 2
-        drew = False
+        self._max_points = max(int(self.plot.vb.width()), 200)
+        self._px_per_ms = max(self.plot.vb.width(), 200) / (span * 1000)
         for ident, series in self._series.items():
             version = series.buffer.version
-            if ident in self._hidden or (not reclip and (self._paused or self._drawn.get(ident) == version)):
+            if not reclip and (self._paused or self._drawn.get(ident) == version):
                 continue
-            if not len(series.buffer) and ident not in self._items:
+            if ident in self._hidden:
+                continue
+            if not len(series.buffer) and not self.curves.has(ident):
                 continue  # nothing to draw yet: no item, and no axis for it
-            self._draw(ident, series, clip, max_points)
+            colour = self._colours[ident]
+            self.curves.assign(ident, self.axes.view_for(series.key, colour), colour, series.is_boolean)
+            self.curves.mark_dirty(ident)
             self._drawn[ident] = version
-            drew = True
-        if drew:
+        if self.curves.flush(self._arrays_for):
             self.repaints += 1
         self._update_gap_band()
         if self._mouse is not None:
@@ -567,35 +569,21 @@ class LiveChart(QWidget):
             self._notes_dirty = False
             self._update_notes()
 
-    def _draw(self, ident: Ident, series: Series, clip: tuple[float, float], max_points: int) -> None:
+    def _arrays_for(self, ident: Ident) -> SeriesArrays | None:
+        """One series' drawable arrays: clipped to the view, peak-downsampled, x in seconds, gaps broken."""
+        series = self._series.get(ident)
+        if series is None or ident in self._hidden or self._clip is None:
+            return None
+        clip = self._clip
         ts, values = clip_to_range(series.buffer.ts, series.buffer.values, clip[0] * 1000, clip[1] * 1000)
-        boolean = series.is_boolean
-        if not boolean:
-            ts, values = peak_downsample(ts, values, max_points)
-        x = ts / 1000.0  # a new array: the buffer may compact under a view
+        if not series.is_boolean and len(ts) > 2:
+            # About one point per pixel the series spans on screen (peak pairs keep its spikes).
+            extent_px = (float(ts[-1]) - float(ts[0])) * self._px_per_ms
+            ts, values = peak_downsample(ts, values, max(16, min(self._max_points, int(extent_px) + 2)))
+        x = ts / 1000.0  # new arrays: the buffer may compact under a view
         y = np.array(values, dtype=np.float64)
-        item = self._item_for(ident, series, boolean)
-        if boolean:
-            item.setData(x=x, y=y)
-        else:
-            item.setData(x, y, skipFiniteCheck=True, connect=self._connect_mask(ts))
-
-    def _item_for(self, ident: Ident, series: Series, boolean: bool) -> pg.GraphicsObject:
-        item = self._items.get(ident)
-        if item is not None and isinstance(item, pg.ScatterPlotItem) == boolean:
-            return item
-        colour = self._colours[ident]
-        if boolean:
-            new: pg.GraphicsObject = pg.ScatterPlotItem(size=7, pen=None, brush=pg.mkBrush(colour), symbol="s")
-        else:
-            new = pg.PlotCurveItem(pen=pg.mkPen(colour, width=2), skipFiniteCheck=True)  # 1.5 px breaks up offscreen
-        view = self.axes.view_for(series.key, colour)
-        if item is not None:
-            self._item_view[ident].removeItem(item)
-        view.addItem(new)
-        self._items[ident] = new
-        self._item_view[ident] = view
-        return new
+        mask = self._connect_mask(ts)
+        return x, y, None if isinstance(mask, str) else mask
 
     def _connect_mask(self, ts: np.ndarray) -> str | np.ndarray:
         """Break the line across connection gaps not yet backfilled: no straight line through missing data."""
@@ -651,14 +639,12 @@ class LiveChart(QWidget):
         return " &nbsp; ".join(html)
 
     def _on_legend_visibility_changed(self, ident: Ident, visible: bool) -> None:
-        item = self._items.get(ident)
         if visible:
             self._hidden.discard(ident)
             self._drawn.pop(ident, None)
         else:
             self._hidden.add(ident)
-        if item is not None:
-            item.setVisible(visible)
+        self.curves.mark_dirty(ident)
 
     def _on_export_csv_clicked(self) -> None:
         ask_save_path(self, "Export visible data", "CSV files (*.csv)", "telemetry.csv", self.export_csv)
