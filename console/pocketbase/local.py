@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
+import logging
 import os
 import secrets
 import shutil
@@ -38,6 +39,9 @@ DEFAULT_SUPERUSER_EMAIL = "admin@example.com"
 DEFAULT_READY_TIMEOUT = 15.0  # seconds; a fresh data folder is usually healthy in ~0.1 s
 _POLL_INTERVAL = 0.01
 _PR_SET_PDEATHSIG = 1
+_JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE = 0x2000
+_JOB_EXTENDED_LIMITS = 9  # JobObjectExtendedLimitInformation
+log = logging.getLogger(__name__)
 _LIVE: weakref.WeakSet[LocalPocketBase] = weakref.WeakSet()
 
 _WATCHDOG = (
@@ -110,6 +114,62 @@ def _linux_deathsig(parent_pid: int) -> Callable[[], None]:
     return preexec
 
 
+def _kill_on_close_job(process: subprocess.Popen[bytes]) -> Any:
+    """Windows: put the server into a job object the kernel kills when our handle to it closes (when we die).
+
+    Returns the job handle (keep it alive), or None when the API is unavailable (then the watchdog is used).
+    """
+    try:
+        import ctypes
+        from ctypes import wintypes
+
+        kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)  # type: ignore[attr-defined]
+        kernel32.CreateJobObjectW.restype = wintypes.HANDLE
+        kernel32.CreateJobObjectW.argtypes = [ctypes.c_void_p, wintypes.LPCWSTR]
+        kernel32.SetInformationJobObject.argtypes = [wintypes.HANDLE, ctypes.c_int, ctypes.c_void_p, wintypes.DWORD]
+        kernel32.AssignProcessToJobObject.argtypes = [wintypes.HANDLE, wintypes.HANDLE]
+
+        class BasicLimits(ctypes.Structure):
+            _fields_ = [
+                ("PerProcessUserTimeLimit", ctypes.c_int64),
+                ("PerJobUserTimeLimit", ctypes.c_int64),
+                ("LimitFlags", wintypes.DWORD),
+                ("MinimumWorkingSetSize", ctypes.c_size_t),
+                ("MaximumWorkingSetSize", ctypes.c_size_t),
+                ("ActiveProcessLimit", wintypes.DWORD),
+                ("Affinity", ctypes.c_size_t),
+                ("PriorityClass", wintypes.DWORD),
+                ("SchedulingClass", wintypes.DWORD),
+            ]
+
+        class IoCounters(ctypes.Structure):
+            _fields_ = [(name, ctypes.c_uint64) for name in ("ro", "wo", "oo", "rt", "wt", "ot")]
+
+        class ExtendedLimits(ctypes.Structure):
+            _fields_ = [
+                ("BasicLimitInformation", BasicLimits),
+                ("IoInfo", IoCounters),
+                ("ProcessMemoryLimit", ctypes.c_size_t),
+                ("JobMemoryLimit", ctypes.c_size_t),
+                ("PeakProcessMemoryUsed", ctypes.c_size_t),
+                ("PeakJobMemoryUsed", ctypes.c_size_t),
+            ]
+
+        job = kernel32.CreateJobObjectW(None, None)
+        if not job:
+            return None
+        limits = ExtendedLimits()
+        limits.BasicLimitInformation.LimitFlags = _JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE
+        if not kernel32.SetInformationJobObject(job, _JOB_EXTENDED_LIMITS, ctypes.byref(limits), ctypes.sizeof(limits)):
+            return None
+        if not kernel32.AssignProcessToJobObject(job, int(process._handle)):  # type: ignore[attr-defined]
+            return None
+        return job
+    except Exception:  # untested platforms must never stop the server from starting
+        log.warning("could not tie the local PocketBase server to a job object", exc_info=True)
+        return None
+
+
 class LocalPocketBase:
     """One private PocketBase process with a superuser; `start()`/`stop()` or `with LocalPocketBase(...) as pb:`."""
 
@@ -135,6 +195,7 @@ class LocalPocketBase:
         self.log_path = self.data_dir / "pocketbase.log"
         self._process: subprocess.Popen[bytes] | None = None
         self._watchdog: subprocess.Popen[bytes] | None = None
+        self._job: Any = None  # Windows job object that kills the server when we die
         self._log: IO[bytes] | None = None
         self._superuser_ready = False
         self._log_mark = 0
@@ -191,6 +252,15 @@ class LocalPocketBase:
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop the server by its process id (SIGTERM, then SIGKILL), and its watchdog."""
+        watchdog, self._watchdog = self._watchdog, None
+        if watchdog is not None:  # first, so it can never signal a pid the system has reused meanwhile
+            with contextlib.suppress(OSError):
+                watchdog.kill()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                watchdog.wait(timeout)
+            if watchdog.stdin:
+                with contextlib.suppress(OSError):
+                    watchdog.stdin.close()
         process, self._process = self._process, None
         if process is not None and process.poll() is None:
             with contextlib.suppress(OSError):
@@ -201,15 +271,7 @@ class LocalPocketBase:
                 with contextlib.suppress(OSError):
                     process.kill()
                 process.wait(timeout)
-        watchdog, self._watchdog = self._watchdog, None
-        if watchdog is not None:
-            with contextlib.suppress(OSError):
-                if watchdog.stdin:
-                    watchdog.stdin.close()
-            with contextlib.suppress(OSError):
-                watchdog.kill()
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                watchdog.wait(timeout)
+        self._job = None
         if self._log is not None:
             self._log.close()
             self._log = None
@@ -310,15 +372,23 @@ class LocalPocketBase:
             **kwargs,
         )
         if not use_deathsig:
-            self._start_watchdog(self._process.pid)
+            if sys.platform == "win32":
+                self._job = _kill_on_close_job(self._process)
+            if self._job is None:
+                self._start_watchdog(self._process.pid)
         _LIVE.add(self)
 
     def _start_watchdog(self, pid: int) -> None:
+        """A tiny process that SIGTERMs the server once our end of its stdin pipe closes (we exited or died)."""
+        if os.name == "posix":  # /bin/sh, so it also works inside a frozen (PyInstaller) app
+            command = ["/bin/sh", "-c", 'cat >/dev/null; kill -TERM "$1" 2>/dev/null', "pocketbase-watchdog", str(pid)]
+        elif getattr(sys, "frozen", False):
+            log.warning("no watchdog for the local PocketBase server: it is stopped at exit only")
+            return
+        else:
+            command = [sys.executable, "-c", _WATCHDOG, str(pid)]
         self._watchdog = subprocess.Popen(
-            [sys.executable, "-c", _WATCHDOG, str(pid)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
 
     def _spawn_with_port_retry(self, wait: Any) -> None:

@@ -153,3 +153,20 @@ def test_server_started_from_a_thread_dies_with_its_parent(tmp_path: Path) -> No
     assert result.stdout.strip(), result.stderr
     pid = int(result.stdout.split()[0])
     assert _wait_dead(pid), "the server outlived its parent"
+
+
+def test_stop_ends_server_and_watchdog(tmp_path: Path) -> None:
+    import threading
+
+    box: list[LocalPocketBase] = []
+    thread = threading.Thread(target=lambda: box.append(LocalPocketBase(tmp_path / "w").start()))
+    thread.start()
+    thread.join()
+    server = box[0]
+    watchdog = server._watchdog
+    assert watchdog is not None and watchdog.poll() is None, "a server started off the main thread needs a watchdog"
+    assert httpx.get(f"{server.url}/api/health").status_code == 200
+    pid = server.pid
+    server.stop()
+    assert pid is not None and _wait_dead(pid)
+    assert watchdog.poll() is not None
