@@ -126,6 +126,8 @@ class RecordService:
         first = await self.get_list(1, batch, **options)
         if first.items:
             yield first.items
+        # the server clamps perPage (to 1000 today): page by what it actually used, or a big batch would stop early
+        batch = min(batch, first.per_page) if first.per_page > 0 else batch
         if len(first.items) < batch:
             return
         last_known = max(first.total_pages, 1)

@@ -96,7 +96,7 @@ class CollectionService:
         while True:
             result = await self.get_list(page, batch, filter=filter, sort=sort, skip_total=True)
             items.extend(result.items)
-            if len(result.items) < batch:
+            if len(result.items) < min(batch, result.per_page or batch):  # the server may clamp perPage
                 return items
             page += 1
 

@@ -162,3 +162,24 @@ async def test_auth_store_can_be_shared_and_preloaded() -> None:
         store.clear()
         await pb.health.check()
     assert seen == ["preloaded", ""]
+
+
+async def test_full_list_survives_the_servers_per_page_clamp() -> None:
+    """PocketBase clamps perPage to 1000: a bigger batch must not be mistaken for the last page."""
+    rows = [{"id": f"r{i:05d}", "n": i} for i in range(2500)]
+    asked: list[tuple[int, int]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        page = int(request.url.params["page"])
+        per_page = min(int(request.url.params["perPage"]), 1000)
+        asked.append((page, int(request.url.params["perPage"])))
+        chunk = rows[(page - 1) * per_page : page * per_page]
+        total = -1 if request.url.params.get("skipTotal") else len(rows)
+        pages = -1 if total < 0 else -(-len(rows) // per_page)
+        body = {"page": page, "perPage": per_page, "totalItems": total, "totalPages": pages, "items": chunk}
+        return httpx.Response(200, json=body)
+
+    async with _client(handler) as pb:
+        items = await pb.collection("big").get_full_list(batch=5000)
+    assert [r.get_int_value("n") for r in items] == list(range(2500))
+    assert sorted(page for page, _ in asked) == [1, 2, 3]
