@@ -158,6 +158,7 @@ class RealtimeService:
         self.reconnect_delays = DEFAULT_RECONNECT_DELAYS
         self.connect_timeout = 15.0
         self.idle_timeout = 330.0  # the server closes a silent stream after 300 s
+        self._identity = self._auth_identity()
         self._remove_auth_listener = client.auth_store.on_change(self._on_auth_change)
 
     # --- state ----------------------------------------------------------------------------------
@@ -342,9 +343,18 @@ class RealtimeService:
         if notify and was_connected:
             self._fire(self._on_disconnect, [])
 
+    def _auth_identity(self) -> tuple[Any, Any]:
+        claims = self._client.auth_store.claims
+        return claims.get("collectionId"), claims.get("id")
+
     def _on_auth_change(self, token: str, record: RecordModel | None) -> None:
-        """The server refuses to switch a live client's auth: start a fresh stream with the new one."""
-        if self._task is None or self._task.done():
+        """The server refuses to switch a live client's auth: start a fresh stream when the signed-in record changes.
+
+        A refreshed token of the same record needs nothing (the server compares records, not token strings).
+        """
+        identity = self._auth_identity()
+        changed, self._identity = identity != self._identity, identity
+        if not changed or self._task is None or self._task.done():
             return
         try:
             loop = asyncio.get_running_loop()

@@ -197,3 +197,22 @@ async def test_raw_topic_and_unsubscribe_by_topic(pb_server, pb, make_collection
         assert listener.realtime.topics == ["PB_CONNECT"]
         await listener.realtime.unsubscribe()
         assert listener.realtime.topics == [] and not listener.realtime.is_connected
+
+
+async def test_token_refresh_keeps_the_stream(pb_server, pb, make_collection) -> None:
+    """Refreshing the same record's token must not drop the stream (no reconnect, no missed events)."""
+    col = await make_collection()
+    listener = await _superuser(pb_server)
+    try:
+        queue: asyncio.Queue[RealtimeEvent] = asyncio.Queue()
+        await listener.collection(col.name).subscribe("*", queue.put_nowait)
+        client_id = listener.realtime.client_id
+        await listener.collection("_superusers").auth_refresh()
+        other: asyncio.Queue[RealtimeEvent] = asyncio.Queue()
+        await listener.collection(col.name).subscribe("*", other.put_nowait, filter="temperature > 5")
+        created = await pb.collection(col.name).create({"name": "after refresh", "temperature": 9})
+        assert (await _next(queue)).record.id == created.id
+        assert (await _next(other)).record.id == created.id
+        assert listener.realtime.client_id == client_id
+    finally:
+        await listener.close()
