@@ -20,7 +20,7 @@ async def main() -> None:
         except NotFoundError:
             pass  # leaves a 404 in the request log
         logs = None
-        for _ in range(100):  # the server writes logs in the background
+        for _ in range(600):  # the server writes logs in the background, in batches
             logs = await client.logs.get_list(page=1, per_page=30, filter="data.status >= 400", sort="-created")
             if logs.items:
                 break

@@ -28,7 +28,7 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _wait_dead(pid: int, seconds: float = 10.0) -> bool:
+def _wait_dead(pid: int, seconds: float = 30.0) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if not _alive(pid):

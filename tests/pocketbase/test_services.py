@@ -57,7 +57,7 @@ async def test_logs_service(pb_server_factory) -> None:
         with pytest.raises(ApiError):
             await pb.collection("nowhere").get_list()  # a 404 that the server logs
         logs = None
-        for _ in range(100):  # logs are written in the background
+        for _ in range(600):  # logs are written in the background (in batches)
             logs = await pb.logs.get_list(1, 50, filter="data.status = 404", sort="-created")
             if logs.items:
                 break
