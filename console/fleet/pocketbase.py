@@ -12,9 +12,8 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
-from urllib.parse import quote
 
 import msgspec
 
@@ -26,7 +25,6 @@ from console.fleet.base import (
     AttributeScopeInfo,
     CollectionRow,
     ConnectionState,
-    DashboardRow,
     DeviceCounts,
     DeviceDetails,
     DeviceQuery,
@@ -38,11 +36,23 @@ from console.fleet.base import (
     TelemetryCallback,
     aggregate_points,
 )
+from console.fleet.pocketbase_live import Subscription, TelemetryFeed
+from console.fleet.pocketbase_query import (
+    any_of,
+    attribute_from_record,
+    dashboard_row_from_record,
+    device_filter,
+    device_filters,
+    device_row_from_record,
+    device_sort,
+    now_ms,
+    parse_pb_date,
+)
 from console.pocketbase.client import PocketBase
 from console.pocketbase.filter import build_filter
-from console.pocketbase.models import RecordModel
 
 __all__ = [
+    "SUPERUSERS",
     "PocketBaseFleet",
     "attribute_from_record",
     "dashboard_row_from_record",
@@ -55,202 +65,12 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 SUPERUSERS = "_superusers"
-_TOPIC_BUDGET = 2000  # URL-encoded filter characters per realtime topic (the server allows 2500 per topic)
-
-# DeviceRow field -> devices field; `id` breaks ties so concurrent pages never overlap or skip.
-_SORT_FIELDS = {
-    "created_time": "created_time",
-    "name": "name",
-    "profile": "profile",
-    "label": "label",
-    "customer": "customer",
-    "type": "type",
-    "active": "active",
-    "gateway": "gateway",
-}
 
 _SCOPE_INFO = (
     AttributeScopeInfo(name="CLIENT_SCOPE", title="Client attributes", writable=False),
     AttributeScopeInfo(name="SHARED_SCOPE", title="Shared attributes", writable=True),
     AttributeScopeInfo(name="SERVER_SCOPE", title="Server attributes", writable=True),
 )
-
-
-# --- pure mapping (unit-tested on sample records) ------------------------------------------------------------
-
-
-def parse_pb_date(text: str) -> int:
-    """PocketBase's "YYYY-MM-DD HH:MM:SS.mmmZ" as ms since the epoch (0 when empty or unreadable)."""
-    if not text:
-        return 0
-    try:
-        parsed = dt.datetime.fromisoformat(text.replace(" ", "T").replace("Z", "+00:00"))
-    except ValueError:
-        return 0
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=dt.UTC)
-    return int(parsed.timestamp() * 1000)
-
-
-def device_row_from_record(record: Mapping[str, Any]) -> DeviceRow:
-    get = record.get
-    return DeviceRow(
-        id=str(get("id", "")),
-        name=str(get("name") or ""),
-        profile=str(get("profile") or ""),
-        label=str(get("label") or ""),
-        active=bool(get("active")) if get("active") is not None else None,
-        customer=str(get("customer") or ""),
-        gateway=bool(get("gateway")),
-        created_time=int(get("created_time") or 0) or parse_pb_date(str(get("created") or "")),
-        type=str(get("type") or get("profile") or ""),
-    )
-
-
-def dashboard_row_from_record(record: Mapping[str, Any]) -> DashboardRow:
-    customers = record.get("customers") or []
-    return DashboardRow(
-        id=str(record.get("id", "")),
-        title=str(record.get("title") or ""),
-        created_time=parse_pb_date(str(record.get("created") or "")),
-        customers=tuple(str(c) for c in customers) if isinstance(customers, list) else (),
-        public=bool(record.get("public")),
-    )
-
-
-def attribute_from_record(record: Mapping[str, Any]) -> Attribute:
-    return Attribute(
-        key=str(record.get("key") or ""),
-        scope=str(record.get("scope") or ""),
-        value=record.get("value"),
-        last_update_ts=int(record.get("last_update_ts") or 0),
-    )
-
-
-def device_sort(query: DeviceQuery) -> str:
-    """The PocketBase `sort` for a device query (unknown fields sort by creation time)."""
-    field = _SORT_FIELDS.get(query.sort, "created_time")
-    sign = "-" if query.descending else ""
-    return f"{sign}{field},{sign}id"
-
-
-def device_filter(query: DeviceQuery) -> str:
-    """The bound PocketBase filter for a device query: text search like ThingsBoard's deviceInfos, plus filters."""
-    parts = []
-    values: dict[str, Any] = {}
-    if query.text.strip():
-        values["q"] = query.text.strip()
-        parts.append("(name ~ {:q} || label ~ {:q} || type ~ {:q} || customer ~ {:q})")
-    if query.profile:
-        values["profile"] = query.profile
-        parts.append("profile = {:profile}")
-    if query.active is not None:
-        values["active"] = query.active
-        parts.append("active = {:active}")
-    return build_filter(" && ".join(parts), values) if parts else ""
-
-
-def _any_of(field: str, values: Sequence[str], prefix: str) -> tuple[str, dict[str, Any]]:
-    names = {f"{prefix}{i}": value for i, value in enumerate(values)}
-    return "(" + " || ".join(f"{field} = {{:{name}}}" for name in names) + ")", names
-
-
-# --- the fleet -----------------------------------------------------------------------------------------------
-
-
-class _Subscription:
-    """Closes every realtime listener it holds (once)."""
-
-    def __init__(self, unsubscribes: list[Callable[[], Any]]) -> None:
-        self._unsubscribes = unsubscribes
-
-    async def close(self) -> None:
-        unsubscribes, self._unsubscribes = self._unsubscribes, []
-        for unsubscribe in unsubscribes:
-            with contextlib.suppress(ApiError):
-                await unsubscribe()
-
-
-class _TelemetryFeed(_Subscription):
-    """One `subscribe_telemetry`: delivers each (device, key) point once, in ts order, backfilling after reconnects."""
-
-    def __init__(
-        self, fleet: PocketBaseFleet, device_ids: list[str], keys: list[str], callback: TelemetryCallback
-    ) -> None:
-        super().__init__([])
-        self.unsubscribes = self._unsubscribes
-        self.fleet = fleet
-        self.device_ids = device_ids
-        self.keys = keys
-        self.callback = callback
-        self.started_ms = _now_ms()
-        self.last: dict[tuple[str, str], int] = {}
-        self.held: list[RecordModel] | None = None  # live records waiting while a backfill runs
-        self.remove_listener: Callable[[], Any] | None = None
-        self.backfill_task: asyncio.Task[None] | None = None
-        self.backfills = 0
-
-    def on_event(self, event: Any) -> None:
-        if event.action != "create":
-            return
-        if self.held is not None:
-            self.held.append(event.record)
-        else:
-            self.deliver([event.record])
-
-    def deliver(self, records: Sequence[RecordModel]) -> None:
-        """Hand new points to the callback, grouped per key, skipping anything at or before what was delivered."""
-        wanted = set(self.keys)
-        batch: dict[tuple[str, str], list[Point]] = {}
-        for record in records:
-            device, key = record.get_string_value("device"), record.get_string_value("key")
-            if wanted and key not in wanted:
-                continue
-            ts = record.get_int_value("ts")
-            if ts <= self.last.get((device, key), -1):
-                continue
-            self.last[(device, key)] = ts
-            batch.setdefault((device, key), []).append(Point(ts=ts, value=record.get("value")))
-        for (device, key), points in batch.items():
-            try:
-                self.callback(device, key, points)
-            except Exception:
-                log.exception("telemetry callback failed")
-
-    def on_connect(self, reconnected: bool) -> None:
-        if reconnected and self.backfill_task is None:
-            self.held = []
-            self.backfill_task = asyncio.ensure_future(self._backfill())
-
-    async def _backfill(self) -> None:
-        try:
-            cuts = [self.last.get((d, k), self.started_ms - 1) for d in self.device_ids for k in self.keys]
-            since = min(cuts) if cuts and self.keys else min([*self.last.values(), self.started_ms - 1])
-            missed: list[RecordModel] = []
-            for device_part in _device_filters(self.device_ids, self.keys):
-                flt = device_part + build_filter(" && ts > {:since}", since=since)
-                async for records in self.fleet.pb.collection(TELEMETRY).iter_pages(1000, filter=flt, sort="ts,id"):
-                    missed.extend(records)
-            missed.sort(key=lambda r: r.get_int_value("ts"))
-            self.deliver(missed)
-            self.backfills += 1
-        except ApiError as exc:
-            log.warning("could not fetch the telemetry missed while disconnected: %s", exc.message)
-        finally:
-            held, self.held = self.held or [], None
-            self.backfill_task = None
-            self.deliver(held)
-
-    async def close(self) -> None:
-        if self.remove_listener is not None:
-            self.remove_listener()
-            self.remove_listener = None
-        task, self.backfill_task = self.backfill_task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, ApiError):
-                await task
-        await super().close()
 
 
 class PocketBaseFleet:
@@ -449,7 +269,7 @@ class PocketBaseFleet:
 
     async def save_attributes(self, device_id: str, scope: str, values: dict[str, Any]) -> None:
         self._check_scope(scope, writing=True)
-        now = _now_ms()
+        now = now_ms()
         await asyncio.gather(
             *(
                 self._upsert(
@@ -506,7 +326,7 @@ class PocketBaseFleet:
         """Complete history in [start_ms, end_ms), ascending (every page is read); aggregated here when asked."""
         if not keys or end_ms <= start_ms:
             return {}
-        key_filter, key_values = _any_of("key", list(keys), "k")
+        key_filter, key_values = any_of("key", list(keys), "k")
         flt = build_filter(
             "device = {:d} && ts >= {:start} && ts < {:end} && " + key_filter,
             {"d": device_id, "start": int(start_ms), "end": int(end_ms), **key_values},
@@ -527,15 +347,15 @@ class PocketBaseFleet:
 
     async def subscribe_telemetry(
         self, device_ids: Sequence[str], keys: Sequence[str], callback: TelemetryCallback
-    ) -> _TelemetryFeed:
+    ) -> TelemetryFeed:
         """Every new telemetry point of these devices (and keys; all keys when empty), once and in order per key.
 
         PocketBase does not replay events missed while the stream was down, so after each reconnect the gap is
         fetched by REST (live events are held meanwhile) before live delivery resumes.
         """
-        feed = _TelemetryFeed(self, list(dict.fromkeys(device_ids)), list(keys), callback)
+        feed = TelemetryFeed(self, list(dict.fromkeys(device_ids)), list(keys), callback)
         try:
-            for flt in _device_filters(feed.device_ids, feed.keys):
+            for flt in device_filters(feed.device_ids, feed.keys):
                 feed.unsubscribes.append(await self.pb.collection(TELEMETRY).subscribe("*", feed.on_event, filter=flt))
         except BaseException:
             await feed.close()
@@ -543,7 +363,7 @@ class PocketBaseFleet:
         feed.remove_listener = self.pb.realtime.on_connect(feed.on_connect)
         return feed
 
-    async def subscribe_attributes(self, device_id: str, callback: AttributeCallback) -> _Subscription:
+    async def subscribe_attributes(self, device_id: str, callback: AttributeCallback) -> Subscription:
         """Attribute changes of one device; a deleted attribute arrives with value None and ts 0."""
 
         def on_event(event: Any) -> None:
@@ -555,34 +375,4 @@ class PocketBaseFleet:
         unsubscribe = await self.pb.collection(ATTRIBUTES).subscribe(
             "*", on_event, filter=build_filter("device = {:d}", d=device_id)
         )
-        return _Subscription([unsubscribe])
-
-
-def _device_filters(device_ids: list[str], keys: list[str]) -> list[str]:
-    """Realtime filters covering all `device_ids` (and `keys`), each short enough for one topic.
-
-    The server caps a topic, URL-encoded options included, at 2500 characters, so devices are packed greedily.
-    """
-    key_part = ""
-    if keys:
-        key_filter, key_values = _any_of("key", keys, "k")
-        key_part = " && " + build_filter(key_filter, key_values)
-    filters: list[str] = []
-    chunk: list[str] = []
-
-    def render(ids: list[str]) -> str:
-        text, values = _any_of("device", ids, "d")
-        return build_filter(text, values) + key_part
-
-    for ident in device_ids:
-        if chunk and len(quote(render([*chunk, ident]))) > _TOPIC_BUDGET:
-            filters.append(render(chunk))
-            chunk = []
-        chunk.append(ident)
-    if chunk:
-        filters.append(render(chunk))
-    return filters
-
-
-def _now_ms() -> int:
-    return int(dt.datetime.now(dt.UTC).timestamp() * 1000)
+        return Subscription([unsubscribe])

@@ -14,18 +14,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
-import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 from console.errors import ApiError, PermissionDeniedError
+from console.fleet import thingsboard_live
 from console.fleet.base import (
     Attribute,
     AttributeCallback,
     AttributeScopeInfo,
     ConnectionState,
-    DashboardRow,
     DeviceCounts,
     DeviceDetails,
     DeviceQuery,
@@ -36,22 +34,21 @@ from console.fleet.base import (
     StateCallback,
     TelemetryCallback,
 )
+from console.fleet.thingsboard_live import LiveSubscription
+from console.fleet.thingsboard_query import (
+    SORT_PROPERTIES,
+    active_filter,
+    dashboard_row_from_info,
+    device_entity,
+    device_row_from_info,
+    page_link,
+    typed_value,
+)
 from console.thingsboard import (
-    BooleanFilterPredicate,
-    BooleanOperation,
-    DashboardInfo,
     DeviceInfo,
     Direction,
     EntityCountQuery,
-    EntityDataPageLink,
-    EntityDataQuery,
-    EntityId,
-    EntityKey,
-    EntityKeyType,
-    EntityKeyValueType,
-    EntityListFilter,
     EntityTypeFilter,
-    FilterPredicateValue,
     KeyFilter,
     LoginRequest,
     PageData,
@@ -72,112 +69,15 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-# DeviceRow field -> deviceInfos sortProperty (fields the server cannot sort by fall back to createdTime)
-SORT_PROPERTIES = {
-    "created_time": "createdTime",
-    "name": "name",
-    "profile": "deviceProfileName",
-    "label": "label",
-    "customer": "customerTitle",
-    "type": "type",
-}
-
 _SCOPES = (
     AttributeScopeInfo(name="CLIENT_SCOPE", title="Client attributes", writable=False),
     AttributeScopeInfo(name="SHARED_SCOPE", title="Shared attributes", writable=True),
     AttributeScopeInfo(name="SERVER_SCOPE", title="Server attributes", writable=True),
 )
 _SCOPE_NAMES = {scope.name for scope in _SCOPES}
-_INTEGER = re.compile(r"-?(?:0|[1-9][0-9]{0,17})")
-_DECIMAL = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
-
-
-# --- pure mapping ------------------------------------------------------------------------------------------
-
-
-def typed_value(value: Any) -> Any:
-    """A telemetry value as ThingsBoard stored it: "22.5" → 22.5, "42" → 42, "true" → True; other text stays."""
-    if not isinstance(value, str):
-        return value
-    if value in ("true", "false"):
-        return value == "true"
-    if _INTEGER.fullmatch(value):
-        return int(value)
-    if _DECIMAL.fullmatch(value):
-        number = float(value)
-        return number if number not in (float("inf"), float("-inf")) else value
-    return value
-
-
-def device_row_from_info(info: DeviceInfo) -> DeviceRow:
-    extra = info.additional_info or {}
-    return DeviceRow(
-        id=info.id.id if info.id else "",
-        name=info.name,
-        profile=info.device_profile_name or info.type or "",
-        label=info.label or "",
-        active=info.active,
-        customer=info.customer_title or "",
-        gateway=bool(extra.get("gateway")) if isinstance(extra, dict) else False,
-        created_time=info.created_time or 0,
-        type=info.type or "",
-    )
-
-
-def dashboard_row_from_info(info: DashboardInfo) -> DashboardRow:
-    customers = info.assigned_customers or []
-    public = any(c.public or c.is_public for c in customers)
-    return DashboardRow(
-        id=info.id.id if info.id else "",
-        title=info.title,
-        created_time=info.created_time or 0,
-        customers=tuple(c.title or "" for c in customers if not (c.public or c.is_public)),
-        public=public,
-    )
-
-
-def _page_link(query: DeviceQuery, page: int, page_size: int) -> PageLink:
-    prop = SORT_PROPERTIES.get(query.sort, "createdTime")
-    return PageLink(
-        page_size,
-        page,
-        text_search=query.text.strip() or None,
-        sort_order=SortOrder(prop, Direction.DESC if query.descending else Direction.ASC),
-    )
-
-
-def _device(device_id: str) -> EntityId:
-    return EntityId("DEVICE", device_id)
-
-
-def _active_filter(active: bool) -> KeyFilter:
-    return KeyFilter(
-        key=EntityKey(type=EntityKeyType.ATTRIBUTE, key="active"),
-        value_type=EntityKeyValueType.BOOLEAN,
-        predicate=BooleanFilterPredicate(operation=BooleanOperation.EQUAL, value=FilterPredicateValue(active)),
-    )
 
 
 # --- the fleet ---------------------------------------------------------------------------------------------
-
-
-class _LiveSubscription:
-    """TelemetrySubscribers plus the tasks that drain their streams; `close()` stops both."""
-
-    def __init__(self) -> None:
-        self.subscribers: list[Any] = []
-        self.tasks: list[asyncio.Task[None]] = []
-
-    async def close(self) -> None:
-        subscribers, self.subscribers = self.subscribers, []
-        for subscriber in subscribers:
-            subscriber.unsubscribe()
-        tasks, self.tasks = self.tasks, []
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, ApiError):
-                await task
 
 
 class ThingsboardFleet:
@@ -288,7 +188,7 @@ class ThingsboardFleet:
 
         count = self.tb.entity_query.count_entities_by_query
         total, active, inactive = await asyncio.gather(
-            count(query()), count(query(_active_filter(True))), count(query(_active_filter(False)))
+            count(query()), count(query(active_filter(True))), count(query(active_filter(False)))
         )
         return DeviceCounts(total=total, active=active, inactive=inactive)
 
@@ -309,7 +209,7 @@ class ThingsboardFleet:
         return await self.tb.devices.get_tenant_device_infos(link, device_profile_id=profile_id, active=query.active)
 
     async def list_devices(self, query: DeviceQuery, page: int, page_size: int) -> Page:
-        result = await self._fetch_devices(query, _page_link(query, page, page_size))
+        result = await self._fetch_devices(query, page_link(query, page, page_size))
         rows = tuple(device_row_from_info(info) for info in result.data)
         return Page(rows=rows, total=result.total_elements, has_next=result.has_next)
 
@@ -319,7 +219,7 @@ class ThingsboardFleet:
         async def fetch(link: PageLink) -> PageData[DeviceInfo]:
             return await self._fetch_devices(query, link)
 
-        async for page in iter_pages(fetch, _page_link(query, 0, page_size)):
+        async for page in iter_pages(fetch, page_link(query, 0, page_size)):
             if page.data:
                 yield [device_row_from_info(info) for info in page.data]
 
@@ -381,23 +281,23 @@ class ThingsboardFleet:
 
     async def attributes(self, device_id: str, scope: str) -> list[Attribute]:
         self._check_scope(scope, writing=False)
-        data = await self.tb.attributes.get_attributes_by_scope(_device(device_id), scope)
+        data = await self.tb.attributes.get_attributes_by_scope(device_entity(device_id), scope)
         rows = [Attribute(key=a.key, scope=scope, value=a.value, last_update_ts=a.last_update_ts) for a in data]
         return sorted(rows, key=lambda a: a.key)
 
     async def save_attributes(self, device_id: str, scope: str, values: dict[str, Any]) -> None:
         self._check_scope(scope, writing=True)
-        await self.tb.attributes.save_entity_attributes_v2(_device(device_id), scope, values)
+        await self.tb.attributes.save_entity_attributes_v2(device_entity(device_id), scope, values)
 
     async def delete_attributes(self, device_id: str, scope: str, keys: Sequence[str]) -> None:
         self._check_scope(scope, writing=True)
         if keys:
-            await self.tb.attributes.delete_entity_attributes(_device(device_id), scope, list(keys))
+            await self.tb.attributes.delete_entity_attributes(device_entity(device_id), scope, list(keys))
 
     # --- telemetry ---------------------------------------------------------------------------------------
 
     async def latest_telemetry(self, device_id: str) -> list[LatestValue]:
-        latest = await self.tb.attributes.get_latest_timeseries(_device(device_id))
+        latest = await self.tb.attributes.get_latest_timeseries(device_entity(device_id))
         return [
             LatestValue(key=key, ts=value.ts, value=typed_value(value.value))
             for key, value in sorted(latest.items())
@@ -405,7 +305,7 @@ class ThingsboardFleet:
         ]
 
     async def telemetry_keys(self, device_id: str) -> list[str]:
-        return sorted(await self.tb.attributes.get_timeseries_keys(_device(device_id)))
+        return sorted(await self.tb.attributes.get_timeseries_keys(device_entity(device_id)))
 
     async def telemetry_history(
         self,
@@ -421,7 +321,7 @@ class ThingsboardFleet:
         the server's `limit`), aggregated by the server when `agg` is not NONE."""
         if not keys or end_ms <= start_ms:
             return {}
-        entity = _device(device_id)
+        entity = device_entity(device_id)
         if agg.upper() != "NONE" and interval_ms > 0:
             series = await self.tb.attributes.get_timeseries(
                 entity,
@@ -445,7 +345,8 @@ class ThingsboardFleet:
 
     # --- live --------------------------------------------------------------------------------------------
 
-    def _watch_socket(self) -> Any:
+    def watch_socket(self) -> Any:
+        """The client's telemetry service, with its state forwarded to `on_state` listeners (once)."""
         service = self.tb.telemetry
         if self._remove_ws_listener is None:
             self._remove_ws_listener = service.on_state(self._on_socket_state)
@@ -453,82 +354,10 @@ class ThingsboardFleet:
 
     async def subscribe_telemetry(
         self, device_ids: Sequence[str], keys: Sequence[str], callback: TelemetryCallback
-    ) -> _LiveSubscription:
+    ) -> LiveSubscription:
         """New points of these devices and keys (all their keys when empty), each once and in order per key."""
-        from console.thingsboard.telemetry import TelemetrySubscriber
-        from console.thingsboard.ws_commands import EntityDataCmd, TimeSeriesCmd
+        return await thingsboard_live.subscribe_telemetry(self, device_ids, keys, callback)
 
-        ids = list(dict.fromkeys(device_ids))
-        wanted = list(keys)
-        if not wanted:
-            found = await asyncio.gather(*(self.telemetry_keys(d) for d in ids))
-            wanted = sorted({key for group in found for key in group})
-        live = _LiveSubscription()
-        if not ids or not wanted:
-            return live
-        now = int(time.time() * 1000)
-        query = EntityDataQuery(
-            entity_filter=EntityListFilter(entity_type="DEVICE", entity_list=ids),
-            page_link=EntityDataPageLink(page_size=max(len(ids), 1)),
-            entity_fields=[EntityKey(type=EntityKeyType.ENTITY_FIELD, key="name")],
-        )
-        command = EntityDataCmd(query=query, ts_cmd=TimeSeriesCmd(keys=wanted, start_ts=now, time_window=60_000))
-        subscriber = TelemetrySubscriber(self._watch_socket(), [command])
-        stream = subscriber.entity_data_stream
-        last_seen: dict[tuple[str, str], int] = {}
-
-        def deliver(entities: Sequence[Any]) -> None:
-            for entity in entities:
-                device = entity.entity_id.id
-                for key, values in (entity.timeseries or {}).items():
-                    mark = last_seen.get((device, key), -1)
-                    points = [Point(ts=v.ts, value=typed_value(v.value)) for v in values if v.ts > mark]
-                    if points:
-                        points.sort(key=lambda p: p.ts)
-                        last_seen[(device, key)] = points[-1].ts
-                        callback(device, key, points)
-
-        async def drain() -> None:
-            async for update in stream:
-                if update.data is not None:
-                    deliver(update.data.data)
-                if update.update:
-                    deliver(update.update)
-
-        live.subscribers.append(subscriber)
-        live.tasks.append(asyncio.create_task(drain(), name="tb-telemetry"))
-        subscriber.subscribe()
-        return live
-
-    async def subscribe_attributes(self, device_id: str, callback: AttributeCallback) -> _LiveSubscription:
+    async def subscribe_attributes(self, device_id: str, callback: AttributeCallback) -> LiveSubscription:
         """Attribute changes of one device in every scope; a deletion arrives with value None and ts 0."""
-        from console.thingsboard.telemetry import TelemetrySubscriber
-        from console.thingsboard.ws_commands import AttributesSubscriptionCmd
-
-        live = _LiveSubscription()
-        service = self._watch_socket()
-        for scope in _SCOPE_NAMES:
-            subscriber = TelemetrySubscriber(service, [AttributesSubscriptionCmd(entity_id=device_id, scope=scope)])
-            stream = subscriber.attribute_data_stream
-
-            async def drain(stream: Any = stream, scope: str = scope) -> None:
-                async for update in stream:
-                    changed = []
-                    for key, values in update.data.items():
-                        for value in values[-1:]:
-                            deleted = value.ts == 0
-                            changed.append(
-                                Attribute(
-                                    key=key,
-                                    scope=scope,
-                                    value=None if deleted else typed_value(value.value),
-                                    last_update_ts=value.ts,
-                                )
-                            )
-                    if changed:
-                        callback(device_id, changed)
-
-            live.subscribers.append(subscriber)
-            live.tasks.append(asyncio.create_task(drain(), name="tb-attributes"))
-            subscriber.subscribe()
-        return live
+        return await thingsboard_live.subscribe_attributes(self, device_id, callback)

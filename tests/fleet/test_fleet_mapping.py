@@ -113,12 +113,12 @@ def test_aggregation_matches_thingsboard_buckets():
 def test_live_filters_cover_every_device_within_the_topic_limit():
     from urllib.parse import quote
 
-    from console.fleet.pocketbase import _device_filters
+    from console.fleet.pocketbase_query import device_filters
 
     ids = [row_id("device", str(i)) for i in range(300)]
-    filters = _device_filters(ids, ["temperature", "humidity"])
+    filters = device_filters(ids, ["temperature", "humidity"])
     assert len(filters) > 1
     assert all(len(quote(f)) <= 2000 for f in filters)
     assert sorted(i for f in filters for i in ids if f"'{i}'" in f) == sorted(ids)
     assert all(f.endswith("(key = 'temperature' || key = 'humidity')") for f in filters)
-    assert _device_filters([], []) == []
+    assert device_filters([], []) == []

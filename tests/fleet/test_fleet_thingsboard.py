@@ -8,7 +8,8 @@ import httpx
 import pytest
 
 from console.fleet import ConnectionState, DeviceQuery
-from console.fleet.thingsboard import SORT_PROPERTIES, ThingsboardFleet, _page_link, typed_value
+from console.fleet.thingsboard import ThingsboardFleet
+from console.fleet.thingsboard_query import SORT_PROPERTIES, page_link, typed_value
 from console.thingsboard import ThingsboardClient
 from tests.fleet.conftest import unique_key, wait_for
 
@@ -26,7 +27,7 @@ def test_telemetry_strings_become_typed_values(text, expected):
 def test_row_fields_map_to_sort_properties():
     assert SORT_PROPERTIES["profile"] == "deviceProfileName"
     assert SORT_PROPERTIES["customer"] == "customerTitle"
-    link = _page_link(DeviceQuery(text=" therm ", sort="customer", descending=False), 2, 50)
+    link = page_link(DeviceQuery(text=" therm ", sort="customer", descending=False), 2, 50)
     assert link.to_params() == {
         "pageSize": 50,
         "page": 2,
@@ -34,7 +35,7 @@ def test_row_fields_map_to_sort_properties():
         "sortProperty": "customerTitle",
         "sortOrder": "ASC",
     }
-    assert _page_link(DeviceQuery(sort="gateway"), 0, 10).to_params()["sortProperty"] == "createdTime"
+    assert page_link(DeviceQuery(sort="gateway"), 0, 10).to_params()["sortProperty"] == "createdTime"
 
 
 async def test_a_customer_user_sees_only_the_customers_devices_and_dashboards(tb_server):
