@@ -26,3 +26,15 @@ def test_standalone_server_with_100k_devices_starts_serves_and_stops_cleanly():
         proc.send_signal(signal.SIGTERM)
         code = proc.wait(timeout=60)
     assert code == 0, proc.stderr.read() if proc.stderr else ""
+
+
+def test_standalone_server_stops_cleanly_on_sigint():
+    url, proc = start_subprocess(devices=10, latency_ms=1, rate_limit=100, access_token_ttl=60)
+    try:
+        login = httpx.post(f"{url}/api/auth/login", json={"username": "customer@thingsboard.org",
+                                                          "password": "customer"})
+        assert login.status_code == 200
+    finally:
+        proc.send_signal(signal.SIGINT)
+        code = proc.wait(timeout=60)
+    assert code == 0, proc.stderr.read() if proc.stderr else ""

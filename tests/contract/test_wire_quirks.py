@@ -188,3 +188,15 @@ def test_store_listeners_see_saves_and_deletes(tb_server_factory):
     assert shared[1][3] == {"mode": (0, "")} and shared[1][4] is True
     assert [e[3] for e in events if e[1] == "TIMESERIES"] == [{"t": (T0, 7)}]
     assert len(events) == 3  # nothing after the remover ran
+
+
+def test_numbers_are_printed_like_java(http, device):
+    body = {"ts": T0, "values": {"big": 12345678.9, "small": 0.00001, "whole": 26.0, "long": 10_000_000_000,
+                                 "text": "007x", "flag": True, "json": {"a": [1, 2]}}}
+    http.post(f"{TELEMETRY}/DEVICE/{device}/timeseries/ANY", json=body).raise_for_status()
+    latest = http.get(f"{TELEMETRY}/DEVICE/{device}/values/timeseries").json()
+    printed = {key: points[0]["value"] for key, points in latest.items()}
+    assert printed == {"big": "1.23456789E7", "small": "1.0E-5", "whole": "26.0", "long": "10000000000",
+                       "text": "007x", "flag": "true", "json": '{"a":[1,2]}'}
+    strict = http.get(f"{TELEMETRY}/DEVICE/{device}/values/timeseries", params={"useStrictDataTypes": "true"}).json()
+    assert strict["whole"][0]["value"] == 26.0 and strict["json"][0]["value"] == {"a": [1, 2]}
