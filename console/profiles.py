@@ -36,6 +36,7 @@ __all__ = [
     "SecretKind",
     "SecretStore",
     "SecretStoreUnavailable",
+    "SessionTokenSaver",
     "default_config_dir",
     "keyring_status",
     "mask_proxy",
@@ -379,3 +380,54 @@ class SecretStore:
                 await asyncio.to_thread(self.insecure_file.delete, account)
             else:
                 await self._call("delete_password", account)
+
+
+class SessionTokenSaver:
+    """Keeps a profile's session token in the keyring while an SDK auth store changes it.
+
+        saver = SessionTokenSaver(secrets, profile)
+        token = await saver.load()                     # restore a session at start
+        pb.auth_store.on_change(saver.on_change)       # then every new token (or "" on sign-out) is saved
+
+    Writes run in the background, one after another in the order the tokens came; `flush()` awaits them.
+    A keyring failure is logged once (without the token) and never breaks the session.
+    """
+
+    def __init__(self, secrets: SecretStore, profile: Profile) -> None:
+        self.secrets = secrets
+        self.profile = profile
+        self._pending: asyncio.Task[None] | None = None
+        self._warned = False
+
+    def __repr__(self) -> str:
+        return f"SessionTokenSaver(profile={self.profile.name!r})"
+
+    async def load(self) -> str | None:
+        try:
+            return await self.secrets.get(self.profile, SecretKind.TOKEN)
+        except SecretStoreUnavailable:
+            return None
+
+    def on_change(self, token: str, *_record: Any) -> None:
+        """An auth-store listener: save `token` (forget it when empty). Must be called on the event loop."""
+        previous = self._pending
+        self._pending = asyncio.get_running_loop().create_task(self._write(previous, token or ""))
+
+    async def _write(self, previous: asyncio.Task[None] | None, token: str) -> None:
+        if previous is not None:
+            with contextlib.suppress(Exception):
+                await previous
+        try:
+            if token:
+                await self.secrets.set(self.profile, token, SecretKind.TOKEN)
+            else:
+                await self.secrets.delete(self.profile, SecretKind.TOKEN)
+        except SecretStoreUnavailable as exc:
+            if not self._warned:
+                self._warned = True
+                log.warning("The session could not be kept in the keyring: %s", exc)
+
+    async def flush(self) -> None:
+        """Wait until every token handed to `on_change` so far is written."""
+        while self._pending is not None and not self._pending.done():
+            await self._pending

@@ -211,3 +211,34 @@ async def test_a_proxy_password_goes_to_the_keyring_not_the_json(tmp_path: Path,
     assert restored == "http://alice:pr0xyPass@proxy.corp:3128"
     assert split_proxy_secret("http://proxy:3128") == ("http://proxy:3128", None)
     assert with_proxy_secret("http://proxy:3128", None) == "http://proxy:3128"
+
+
+async def test_session_tokens_follow_the_auth_store_into_the_keyring(memory_keyring: MemoryKeyring):
+    from console.pocketbase.auth_store import AuthStore
+    from console.profiles import SessionTokenSaver
+
+    profile = tb_profile()
+    saver = SessionTokenSaver(SecretStore(), profile)
+    assert await saver.load() is None
+    store = AuthStore()
+    store.on_change(saver.on_change)
+    store.save("token-one")
+    store.save("token-two")
+    await saver.flush()
+    assert await saver.load() == "token-two"  # written in order: the newest wins
+    assert "token-two" not in repr(saver)
+    store.clear()
+    await saver.flush()
+    assert await saver.load() is None and memory_keyring.items == {}
+
+
+async def test_a_missing_keyring_does_not_break_the_session(no_keyring, caplog: pytest.LogCaptureFixture):
+    from console.profiles import SessionTokenSaver
+
+    saver = SessionTokenSaver(SecretStore(), tb_profile())
+    saver.on_change("secret-session-token")
+    saver.on_change("secret-session-token-2")
+    await saver.flush()
+    assert await saver.load() is None
+    assert len([r for r in caplog.records if "keyring" in r.getMessage()]) == 1
+    assert "secret-session-token" not in caplog.text
