@@ -175,3 +175,21 @@ def test_history_revert_and_csv_export(qloop, tasks, journal, tmp_path, screensh
     assert len(rows) == 8 and {r["outcome"] for r in rows} == {str(Outcome.WRITTEN)}
     assert rows[0]["device"] == "Meter 00" and rows[0]["old value"] == "(missing)"
     history.close()
+
+
+def test_all_devices_matching_the_filter_are_previewed(qloop, tasks, journal):
+    from console.fleet import DeviceQuery
+    from tests.gui.fakes import FakeFleet as TableFleet
+
+    fleet = TableFleet(250)
+    query = DeviceQuery(profile="meter", active=True)
+    dialog = BulkEditDialog(tasks, fleet, journal, query=query, profile="site")
+    dialog.show()
+    assert "profile meter" in dialog.target_label.text() and "active" in dialog.target_label.text()
+    _set_form(dialog, "targetTemperature", "19.5", ValueType.DOUBLE)
+    dialog.start_preview()
+    qloop.wait_until(lambda: dialog.plan is not None, what="preview of all matching devices")
+    expected = {d.id for d in fleet.devices if d.profile == "meter" and d.active}
+    assert {d.device_id for d in dialog.plan.devices} == expected and len(expected) > 50
+    assert all(d.diffs[0].describe() == "targetTemperature: 21.5 → 19.5" for d in dialog.plan.devices)
+    dialog.close()
