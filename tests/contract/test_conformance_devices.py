@@ -118,3 +118,18 @@ def test_device_profile_infos_and_tenant_device_by_name(tenant):
     assert default.name == "default" and default.type.value == "DEFAULT"
     device = tenant.get_tenant_device_by_name(device_name="Thermostat T2")
     assert device.type == "thermostat"
+
+
+def test_update_credentials_and_make_public(tenant):
+    created = tenant.save_device(Device(name="conformance-device-3", type="default"))
+    device_id = str(created.id.id)
+    credentials = tenant.get_device_credentials_by_device_id(device_id)
+    assert len(credentials.credentials_id) == 20 and credentials.credentials_type.value == "ACCESS_TOKEN"
+    credentials.credentials_id = "CONFORMANCE_TOKEN_3"
+    assert tenant.update_device_credentials(credentials).credentials_id == "CONFORMANCE_TOKEN_3"
+    assert tenant.get_device_credentials_by_device_id(device_id).credentials_id == "CONFORMANCE_TOKEN_3"
+    public = tenant.assign_device_to_public_customer(device_id)
+    info = tenant.get_device_info_by_id(device_id)
+    assert info.customer_is_public is True and info.customer_title == "Public"
+    assert public.customer_id.id == info.customer_id.id
+    tenant.delete_device(device_id)

@@ -19,7 +19,7 @@ from .http import (
     require,
     sort_key_for,
 )
-from .model import NULL_UUID, Device, DeviceProfile, eid
+from .model import NULL_UUID, Customer, Device, DeviceProfile, eid
 from .store import PERMISSION, Failure, Store, not_found
 
 ADMIN = ("TENANT_ADMIN",)
@@ -198,9 +198,13 @@ async def device_credentials(request: web.Request) -> web.Response:
     store = request.app[STORE_KEY]
     user = require(request, *READERS)
     device = store.device_for(user, check_uuid(request.match_info["deviceId"]))
+    return json_response(_credentials_json(store, device))
+
+
+def _credentials_json(store: Store, device: Device) -> dict[str, Any]:
     if not device.credentials_uuid:
         device.credentials_uuid = store.new_id()
-    return json_response({
+    return {
         "id": {"id": device.credentials_uuid},
         "createdTime": device.created_time,
         "deviceId": eid("DEVICE", device.id),
@@ -208,7 +212,40 @@ async def device_credentials(request: web.Request) -> web.Response:
         "credentialsId": device.credentials_id,
         "credentialsValue": None,
         "version": 1,
-    })
+    }
+
+
+async def update_credentials(request: web.Request) -> web.Response:
+    store = request.app[STORE_KEY]
+    user = require(request, *ADMIN)
+    body = await read_json(request)
+    ref = body.get("deviceId") if isinstance(body, dict) else None
+    if not isinstance(ref, dict) or not ref.get("id"):
+        raise Failure(400, "Device credentials should be assigned to device!", 31)
+    device = store.device_for(user, check_uuid(str(ref["id"])))
+    if body.get("credentialsType", "ACCESS_TOKEN") != "ACCESS_TOKEN":
+        raise Failure(400, "The emulator supports ACCESS_TOKEN credentials only", 31)
+    token = body.get("credentialsId")
+    if not isinstance(token, str) or not token.strip():
+        raise Failure(400, "Device credentials id should be specified!", 31)
+    if any(d.credentials_id == token and d is not device for d in store.devices.values()):
+        raise Failure(400, "Device credentials are already assigned to another device!", 31)
+    device.credentials_id = token
+    return json_response(_credentials_json(store, device))
+
+
+async def assign_device_public(request: web.Request) -> web.Response:
+    store = request.app[STORE_KEY]
+    user = require(request, *ADMIN)
+    device = store.device_for(user, check_uuid(request.match_info["deviceId"]))
+    public = next((c for c in store.customers.values() if c.is_public), None)
+    if public is None:  # ThingsBoard creates the "Public" customer on first use
+        public = Customer(store.new_id(), "Public", store.now_ms(), {"isPublic": True})
+        store.customers[public.id] = public
+    device.customer_id = public.id
+    device.version += 1
+    store.changed()
+    return json_response(device.to_json(store.tenant.id))
 
 
 async def assign_device(request: web.Request) -> web.Response:
@@ -314,6 +351,8 @@ def setup(app: web.Application) -> None:
     r.add_get("/api/device/{deviceId}", get_device)
     r.add_post("/api/device", save_device)
     r.add_delete("/api/device/{deviceId}", delete_device)
+    r.add_post("/api/device/credentials", update_credentials)
+    r.add_post("/api/customer/public/device/{deviceId}", assign_device_public)
     r.add_post("/api/customer/{customerId}/device/{deviceId}", assign_device)
     r.add_delete("/api/customer/device/{deviceId}", unassign_device)
     r.add_get("/api/devices", devices_by_ids)
