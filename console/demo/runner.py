@@ -22,8 +22,10 @@ from typing import IO
 import platformdirs
 
 from console.demo import data
+from console.demo.schema import DASHBOARDS
 from console.demo.seeding import SeedSummary, enable_batch, ensure_schema, is_seeded, seed
 from console.demo.simulator import Simulator, simulated_devices
+from console.demo.viewer import VIEWER_PATH, install_viewer
 from console.errors import ApiError
 from console.fleet.pocketbase import SUPERUSERS, PocketBaseFleet
 from console.pocketbase.client import PocketBase
@@ -116,6 +118,7 @@ class DemoFleetRunner:
             return self.fleet
         self._lock.acquire()
         try:
+            await asyncio.to_thread(install_viewer, self.server.data_dir / "pb_public")
             await self.server.astart()
             admin = self._admin = PocketBase(self.server.url)
             await admin.collection(SUPERUSERS).auth_with_password(
@@ -123,12 +126,17 @@ class DemoFleetRunner:
             )
             await enable_batch(admin)
             await ensure_schema(admin)
+            # the viewer page reads dashboards without signing in (this server only listens on 127.0.0.1)
+            await admin.collections.update(DASHBOARDS, {"viewRule": ""})
             if not await is_seeded(admin):
                 self.seeded = await seed(admin, self.config, int(time.time() * 1000))
             if self.simulate:
                 await self._start_simulator(admin)
             fleet = PocketBaseFleet(
-                self.server.url, identity=self.server.superuser_email, password=self.server.superuser_password
+                self.server.url,
+                identity=self.server.superuser_email,
+                password=self.server.superuser_password,
+                dashboard_viewer=VIEWER_PATH,
             )
             await fleet.connect()
             fleet.title = f"Demo fleet @ {self.server.url.split('://', 1)[-1]}"

@@ -14,6 +14,7 @@ import datetime as dt
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
+from urllib.parse import quote
 
 import msgspec
 
@@ -89,12 +90,14 @@ class PocketBaseFleet:
         verify: Any = True,
         proxy: str | None = None,
         client: PocketBase | None = None,
+        dashboard_viewer: str | None = None,
     ) -> None:
         self.pb = client if client is not None else PocketBase(url, verify=verify, proxy=proxy or None)
         self.url = self.pb.base_url
         self.identity = identity
         self._password = password
         self._token = token
+        self.dashboard_viewer = dashboard_viewer  # a page path on the server, e.g. "/dashboard.html"
         self.auth_collection = auth_collection or SUPERUSERS
         host = self.url.split("://", 1)[-1]
         self.title = f"{identity or 'token'} @ {host}"
@@ -229,8 +232,10 @@ class PocketBaseFleet:
         return msgspec.json.format(msgspec.json.encode(body), indent=2)
 
     def dashboard_url(self, dashboard_id: str) -> str:
-        """PocketBase has no dashboard viewer: open the record in its admin UI."""
-        return f"{self.url}/_/#/collections?collection={DASHBOARDS}&recordId={dashboard_id}"
+        """The dashboard viewer page when the server has one (the demo does), else the record in the admin UI."""
+        if self.dashboard_viewer:
+            return f"{self.url}{self.dashboard_viewer}?id={quote(dashboard_id, safe='')}"
+        return f"{self.url}/_/#/collections?collection={DASHBOARDS}&recordId={quote(dashboard_id, safe='')}"
 
     # --- collections (PocketBase only) --------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ import random
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from console.demo import DemoFleetRunner, data
@@ -44,7 +45,17 @@ async def test_demo_starts_seeds_simulates_stops_and_restarts(tmp_path: Path):
         counts = await fleet.device_counts()
         assert counts.total == 300 and counts.inactive > 0 and counts.active + counts.inactive == 300
         assert len(await fleet.device_profiles()) == len(data.PROFILES)
-        assert (await fleet.list_dashboards("", 0, 50)).total == len(data.dashboards())
+        dashboards = await fleet.list_dashboards("", 0, 50)
+        assert dashboards.total == len(data.dashboards())
+        # "open in browser" works without the demo's password: a viewer page and a public view rule
+        async with httpx.AsyncClient(trust_env=False) as browser:
+            first = dashboards.rows[0]
+            page = await browser.get(fleet.dashboard_url(first.id))
+            assert page.status_code == 200 and "dashboards/records/" in page.text
+            record = await browser.get(f"{runner.url}/api/collections/dashboards/records/{first.id}")
+            assert record.status_code == 200 and record.json()["title"] == first.title
+            listing = await browser.get(f"{runner.url}/api/collections/devices/records")
+            assert listing.json()["items"] == []  # everything else still needs signing in
 
         live = [device_id(d.name) for d in data.make_devices(CONFIG, 0)[:3]]
         # the 2-hour-style history is there at once for the live devices
