@@ -21,6 +21,7 @@ __all__ = [
     "ValueValidationError",
     "coerce_like",
     "format_value",
+    "looks_numeric",
     "parse_value",
     "same_as_written",
     "type_of",
@@ -201,6 +202,11 @@ def same_as_written(written: Any, echoed: Any) -> bool:
         stripped = written.strip()
         return bool(_DOUBLE.fullmatch(stripped)) and float(stripped) == float(echoed)
     return False
+
+
+def looks_numeric(text: str) -> bool:
+    """Text that ThingsBoard would store as a number rather than a string (reference §5.4)."""
+    return bool(_DOUBLE.fullmatch(text.strip()))
 
 
 def _is_number(value: Any) -> bool:

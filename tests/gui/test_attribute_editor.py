@@ -188,3 +188,13 @@ def test_add_delete_search_sort_and_copy(qloop, editor):
     widget.delete_selected()
     qloop.wait_until(lambda: widget.model.rowCount() == 3, what="two keys deleted")
     assert set(fleet.data[("pump-1", "SHARED_SCOPE")]) == {"enabled", "limits", "schedule"}
+
+
+def test_thingsboard_numeric_text_gets_a_note_not_an_error(qloop, editor):
+    widget = editor[0]
+    widget.panel.numeric_text_note = True
+    widget.panel.start_new(set(widget.model.keys()))
+    widget.panel.key_edit.setText("serial")
+    widget.panel.value_edit.setPlainText("0042")
+    assert "stores text that reads as a number" in widget.panel.error_label.text()
+    assert widget.panel.save_button.isEnabled()  # a note, not a refusal

@@ -153,6 +153,7 @@ class AttributeEditor(QWidget):
         if old is not None:
             self.tasks.start(old.close(), "Closing attribute subscription")
         self.fleet, self.device_id = fleet, device_id
+        self.panel.numeric_text_note = fleet is not None and fleet.kind == "thingsboard"
         self.models = {}
         self._scopes = list(fleet.attribute_scopes()) if fleet is not None and device_id is not None else []
         for scope in self._scopes:

@@ -18,7 +18,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.fleet.values import ValueType, ValueValidationError, format_value, parse_value, validate_key
+from console.fleet.values import (
+    ValueType,
+    ValueValidationError,
+    format_value,
+    looks_numeric,
+    parse_value,
+    validate_key,
+)
 from ui.models.attributes import TYPE, VALUE, AttributeRow, AttributeTableModel, RowRole
 
 __all__ = ["AttributeDelegate", "ValueEditPanel"]
@@ -101,6 +108,7 @@ class ValueEditPanel(QWidget):
         self._taken: set[str] = set()
         self._is_new = True
         self._loaded: tuple[str, str] = ("", "")  # (key, text) as last loaded from a row
+        self.numeric_text_note = False  # the editor sets it for ThingsBoard
         self.key_edit.textChanged.connect(self._validate)
         self.value_edit.textChanged.connect(self._validate)
         self.type_combo.currentIndexChanged.connect(self._validate)
@@ -116,6 +124,7 @@ class ValueEditPanel(QWidget):
         """Empty the panel for a new key; `taken` are the keys of the scope."""
         self._taken, self._is_new = set(taken), True
         self.key_edit.setReadOnly(False)
+        self.type_combo.setCurrentIndex(self.type_combo.findData(ValueType.STRING))
         self.key_edit.clear()
         self.value_edit.clear()
         self.save_button.setText("Add")
@@ -155,7 +164,13 @@ class ValueEditPanel(QWidget):
     def _validate(self) -> None:
         message = self.validation_error() if (self.key_edit.text() or self.value_edit.toPlainText()) else ""
         self.error_label.setText(message)
+        self.error_label.setStyleSheet("color: #b3261e;")
         self.save_button.setEnabled(not message and bool(self.key_edit.text()))
+        if not message and self.numeric_text_note and self.value_type is ValueType.STRING:
+            text = self.value_edit.toPlainText()
+            if text.strip() and looks_numeric(text):  # reference §5.4: numeric text is stored as LONG/DOUBLE
+                self.error_label.setStyleSheet("color: #8a6d00;")
+                self.error_label.setText("Note: ThingsBoard stores text that reads as a number as a number.")
 
     def _on_save_clicked(self) -> None:
         if self.validation_error():
