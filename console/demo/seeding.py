@@ -93,14 +93,26 @@ async def enable_batch(pb: PocketBase, max_requests: int = 1000) -> None:
 
 
 async def ensure_schema(pb: PocketBase) -> list[str]:
-    """Create the demo collections that are missing; returns the names created."""
-    existing = {c.name for c in await pb.collections.get_full_list()}
-    created = []
+    """Create the demo collections that are missing and add fields a newer schema has; returns what changed.
+
+    A demo folder made by an older Thingscope keeps its data: existing fields are left as they are, new ones are
+    appended (PocketBase wants the whole `fields` list, existing fields with their ids).
+    """
+    existing = {c.name: c for c in await pb.collections.get_full_list()}
+    changed = []
     for definition in collection_definitions():
-        if definition["name"] not in existing:
+        name = definition["name"]
+        current = existing.get(name)
+        if current is None:
             await pb.collections.create(definition)
-            created.append(definition["name"])
-    return created
+            changed.append(name)
+            continue
+        have = set(current.field_names())
+        missing = [field for field in definition["fields"] if field["name"] not in have]
+        if missing:
+            await pb.collections.update(name, {"fields": [*current.fields, *missing]})
+            changed.append(f"{name}: +{', '.join(field['name'] for field in missing)}")
+    return changed
 
 
 async def is_seeded(pb: PocketBase) -> bool:

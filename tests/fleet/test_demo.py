@@ -158,3 +158,21 @@ async def test_a_server_that_cannot_start_leaves_nothing_running(tmp_path: Path,
     with pytest.raises(RuntimeError, match="seeding blew up"):
         await runner.start()
     assert not runner.running and runner.fleet is None
+
+
+async def test_a_demo_folder_from_an_older_schema_gets_the_new_fields(pb_server_factory):
+    from console.demo.schema import DEVICES, collection_definitions
+    from console.demo.seeding import ensure_schema
+
+    server = pb_server_factory()
+    async with PocketBase(server.url) as pb:
+        await pb.collection("_superusers").auth_with_password(server.superuser_email, server.superuser_password)
+        old = next(c for c in collection_definitions() if c["name"] == DEVICES)
+        old = {**old, "fields": [f for f in old["fields"] if f["name"] != "created_time"], "indexes": []}
+        await pb.collections.create(old)
+        await pb.collection(DEVICES).create({"name": "kept-device"})
+        changes = await ensure_schema(pb)
+        assert "devices: +created_time" in changes and "telemetry" in changes
+        assert "created_time" in (await pb.collections.get_one(DEVICES)).field_names()
+        assert (await pb.collection(DEVICES).get_first_list_item('name = "kept-device"')).id
+        assert await ensure_schema(pb) == []  # nothing left to do
