@@ -8,8 +8,19 @@ In tests:        fixtures `tb_server` (session, ~300 devices) and `tb_server_fac
 
 Modules: store.py (data, sessions, listeners; no aiohttp), seed.py (demo data), model.py (entity JSON shapes),
 timeseries.py (lazy generated telemetry), values.py (value typing, aggregation), jwt.py (HS512),
-query.py (entity data query), http.py (middlewares, paging, faults), routes_*.py, app.py (create_app), ws.py
-(WebSocket, written by another engineer).
+query.py (entity data query), http.py (middlewares, paging, faults), routes_*.py, app.py (create_app),
+clients.py (test helpers: logged-in official tb-ce-client, raw httpx client, JWT claims), ws*.py (WebSocket,
+written by another engineer).
+
+Seed (deterministic per --seed): users sysadmin@/tenant@/customer@thingsboard.org (+ customerA/B/C@, password
+"customer"), customers A/B/C, profiles default/thermostat/sensor/gateway, the nine demo devices of §1.9 then
+generated ones ("Sensor-000123"...; those with index % 10 < 3 assigned to A/B/C in turn), every
+device with SERVER_SCOPE `active` (~70 % true) and `lastActivityTime`, every 5th with CLIENT_SCOPE firmwareVersion/
+serialNumber, thermostats with SHARED_SCOPE targetTemperature/reportingInterval; telemetry temperature (DOUBLE),
+humidity and rssi (LONG): one point per minute over the last day, generated on first access; five dashboards, two
+("Thermostats", "Sensor overview") assigned to Customer A. Unsupported on purpose: assets, alarms, relations,
+2FA, API keys, public login, gzip dashboards. `--rate-limit` is one sliding one-second window for the whole
+server (login and refresh exempt), answering 429/33 "Too many requests for current tenant!".
 
 Interfaces for the WebSocket part (tests/tbserver/ws.py):
 - `create_app(store, options)` imports `tests.tbserver.ws` if it exists and calls `ws.setup(app, store, options)`
@@ -26,6 +37,7 @@ Interfaces for the WebSocket part (tests/tbserver/ws.py):
   `store.now_ms()`.
 - Entity queries: `query.find(store, user, query_json) -> PageData dict` and `query.count(store, user, query_json)
   -> int` (raise `store.Failure` on invalid input), same evaluation as POST /api/entitiesQuery/find|count.
+- `Options.extra` (dict) carries free-form knobs for other parts (the WebSocket timings use it).
 - Test hooks: `server.faults.add(method, path_regex, status, body=None, headers=None, times=1)`, `server.call(fn)`
   (run on the server loop), `store.advance(seconds)` (move the server clock, e.g. to expire tokens),
   `store.counters` ({"login", "refresh", "requests"}).
