@@ -253,6 +253,10 @@ def main(argv: list[str] | None = None) -> int:
         app.setWindowIcon(QIcon(str(icon)))
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
+    from ui.gc_guard import MainThreadGC
+
+    collector = MainThreadGC(parent=app)  # worker threads (to_thread) must never free Qt objects
+    collector.start()
 
     async def run() -> int:
         console = Console(args)

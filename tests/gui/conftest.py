@@ -71,7 +71,11 @@ async def _wrap(awaitable: Awaitable[T]) -> T:
 
 @pytest.fixture
 def qloop(qapp: QApplication) -> Iterator[QLoop]:
+    from ui.gc_guard import MainThreadGC
+
     qapp.setQuitOnLastWindowClosed(False)  # closing a test window must not stop the loop
+    collector = MainThreadGC()  # Qt wrappers must not be freed by a GC run in the emulator's thread
+    collector.start()
     loop = qasync.QEventLoop(qapp, already_running=False)
     asyncio.set_event_loop(loop)
     asyncio.events._set_running_loop(loop)
@@ -88,6 +92,9 @@ def qloop(qapp: QApplication) -> Iterator[QLoop]:
         asyncio.events._set_running_loop(None)
         asyncio.set_event_loop(None)
         loop.close()
+        _flush_deletes()
+        collector.stop()  # a full collection here, in the GUI thread
+        collector.deleteLater()
 
 
 def _flush_deletes() -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -200,9 +201,21 @@ def test_latest_telemetry_updates_live_and_the_feed_closes_with_the_selection(ql
     table = panel.latest_view.table
     qloop.wait_until(lambda: table.rowCount() > 0 and panel._live is not None, what="latest + live feed")
     key = table.item(0, 0).text()
-    ts = tb_server.call(lambda: tb_server.store.now_ms()) + 60_000
-    tb_server.call(lambda: tb_server.store.save_telemetry(row.id, [(ts, {key: 12345.5})]))
-    qloop.wait_until(lambda: table.item(0, 1).text() == "12345.5", what="live value in place")
+    base = tb_server.call(lambda: tb_server.store.now_ms())
+    posted = []
+
+    def shown() -> bool:
+        # the feed may still be settling on the server: post a fresh point until one arrives
+        if table.item(0, 1).text() == "12345.5":
+            return True
+        if posted and time.monotonic() - posted[-1][1] < 0.3:
+            return False
+        ts = base + 1000 * (len(posted) + 1)
+        posted.append((ts, time.monotonic()))
+        tb_server.call(lambda: tb_server.store.save_telemetry(row.id, [(ts, {key: 12345.5})]))
+        return False
+
+    qloop.wait_until(shown, what="live value in place")
     assert table.item(0, 0).text() == key and table.rowCount() >= 1
     feed = panel._live
     page.select_device(page.model.row_at(1).id)
