@@ -72,6 +72,10 @@ def child_console(t0: float, url: str) -> dict[str, Any]:
     app.setQuitOnLastWindowClosed(False)
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
+    from ui.gc_guard import MainThreadGC
+
+    collector = MainThreadGC(parent=app)  # as ui.app.main does
+    collector.start()
 
     async def run() -> dict[str, Any]:
         from console.fleet.open import open_fleet
