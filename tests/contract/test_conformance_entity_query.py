@@ -138,3 +138,21 @@ def test_complex_predicates_and_or_operation(tenant):
     warm = {"key": {"type": "TIME_SERIES", "key": "temperature"}, "valueType": "NUMERIC",
             "predicate": {"type": "NUMERIC", "operation": "GREATER_OR_EQUAL", "value": {"defaultValue": 21.0}}}
     assert _count(tenant, [cool]) + _count(tenant, [warm]) == _count(tenant, [])
+
+
+def test_single_entity_list_and_text_search(tb_server, tenant):
+    ids = tb_server.call(lambda: [d.id for d in tb_server.store.devices.values() if d.name.startswith("Test Device")])
+    single = EntityDataQuery.from_dict({
+        "entityFilter": {"type": "singleEntity", "singleEntity": {"entityType": "DEVICE", "id": ids[0]}},
+        "pageLink": {"page": 0, "pageSize": 10},
+        "entityFields": [{"type": "ENTITY_FIELD", "key": "name"}]})
+    rows = tenant.find_entity_data_by_query(single).data
+    assert [str(r.entity_id.id) for r in rows] == [ids[0]]
+    listed = EntityDataQuery.from_dict({
+        "entityFilter": {"type": "entityList", "entityType": "DEVICE", "entityList": ids},
+        "pageLink": {"page": 0, "pageSize": 10, "textSearch": "device b",
+                     "sortOrder": {"key": {"type": "ENTITY_FIELD", "key": "name"}, "direction": "ASC"}},
+        "entityFields": [{"type": "ENTITY_FIELD", "key": "name"}]})
+    result = tenant.find_entity_data_by_query(listed)
+    assert [r.latest["ENTITY_FIELD"]["name"].value for r in result.data] == ["Test Device B1"]
+    assert result.total_elements == 1 and result.has_next is False
