@@ -95,7 +95,8 @@ def test_seed_websocket_example_runs(tb_server):
     assert not [name for name in names if name.startswith("My test device")]  # the example cleaned up
 
 
-async def test_streams_of_plain_subscriptions_count_and_errors(tb_server):
+async def test_streams_of_plain_subscriptions_count_and_errors(tb_server_factory):
+    tb_server = await asyncio.to_thread(tb_server_factory, devices=3)  # this test writes telemetry: its own server
     device = sorted(tb_server.store.devices)[0]
     tb = await logged_in(tb_server.url)
     service = fast_service(tb)
