@@ -70,6 +70,9 @@ class Console:
                 await self.start_demo()
             else:
                 await self.connect_saved()
+            from ui.gc_guard import MainThreadGC
+
+            MainThreadGC.freeze()  # start-up objects leave the collector's work: full collections stay short
             if self.args.self_test:
                 self.exit_code = await self.self_test()
                 self.window.close()

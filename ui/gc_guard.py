@@ -38,6 +38,14 @@ class MainThreadGC(QObject):
         if self._was_enabled:
             gc.enable()
 
+    @staticmethod
+    def freeze() -> None:
+        """Collect once, then exclude every surviving object from later collections (start-up objects: modules,
+        classes, widgets that live as long as the app). Full collections then scan only what came after, which
+        keeps them short; frozen objects are still freed by reference counting."""
+        gc.collect()
+        gc.freeze()
+
     def check(self) -> None:
         counts, thresholds = gc.get_count(), gc.get_threshold()
         for generation in (2, 1, 0):  # the oldest due generation includes the younger ones

@@ -95,6 +95,7 @@ def child_console(t0: float, url: str) -> dict[str, Any]:
         await window.set_fleet(fleet, owned=True)
         await painted.wait()
         result["first_rows_s"] = time.time() - t0
+        MainThreadGC.freeze()  # as ui.app does once the window shows its first rows
         model = window.devices_page.model
         result["total"] = model.total
         await window.tasks.wait_idle()  # counts and profiles done: only the table's data differs from here on
