@@ -89,7 +89,13 @@ class ThingsboardClient(ServiceProperties):
         await self.close()
 
     async def close(self) -> None:
-        """Release the connection pool (the session itself stays valid on the server)."""
+        """Close the live socket if one was opened, then release the connection pool.
+
+        The session itself stays valid on the server.
+        """
+        telemetry = self._services.get("telemetry") if hasattr(self, "_services") else None
+        if telemetry is not None:
+            await telemetry.close()
         await self._http.aclose()
 
     def __repr__(self) -> str:
@@ -147,6 +153,11 @@ class ThingsboardClient(ServiceProperties):
             await self._refresh(tokens.token)
         assert self._tokens is not None
         return self._tokens.token
+
+    async def force_refresh(self) -> None:
+        """Refresh now, single-flight, even if the token looks valid (the server rejected it, e.g. on a socket)."""
+        if self.api_key is None:
+            await self._refresh(self.token)
 
     def _accept(self, pair: _JwtPair) -> None:
         if pair.scope and not pair.refresh_token:

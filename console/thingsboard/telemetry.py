@@ -261,7 +261,7 @@ class TelemetryService:
         if self._force_refresh and self._client.api_key is None:
             # The server refused the token our clock still trusts (expired early, logged out): renew it.
             self._force_refresh = False
-            await self._client._refresh(self._client.token)
+            await self._client.force_refresh()
         token = await self._client.ensure_token()  # refreshed before reopening, never sent stale
         auth = auth_command(token=token) if token else auth_command(api_key=self._client.api_key)
         self._abort_reason = ""
