@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from console.fleet import ConnectionState, DeviceRow, Fleet
 from ui.tasks import TaskManager
 from ui.widgets.banner import Banner
+from ui.widgets.chart_plugin import install_charts
 from ui.widgets.collections_page import CollectionsPage
 from ui.widgets.dashboards_page import DashboardsPage
 from ui.widgets.device_panel import DevicePanel
@@ -96,6 +97,7 @@ class MainWindow(QMainWindow):
         self.setStatusBar(self.status)
         self.device_actions: QMenu = self.devices_page.actions_menu
         self._build_menus()
+        self.charts = install_charts(self)  # Chart tab, "Add to chart" actions, chart workspace (lazy pyqtgraph)
 
         self._counts_timer = QTimer(self)
         self._counts_timer.setInterval(COUNTS_REFRESH_MS)
@@ -261,6 +263,7 @@ class MainWindow(QMainWindow):
         self.devices_page.model.set_fleet(None)
         self.dashboards_page.model.set_fleet(None)
         await self.device_panel.aclose()
+        await self.charts.aclose()
         self.device_panel.set_device(None, None)
         await self.tasks.shutdown()
         await self._release_fleet()

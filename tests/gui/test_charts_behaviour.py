@@ -276,6 +276,7 @@ def test_pause_zoom_crosshair_and_exports(
     chart.add_many([("d1", "temp", "Boiler"), ("d2", "temp", "Chiller")])
     loaded(qloop, chart)
     assert len(fleet.subscriptions) == 1 and fleet.subscriptions[0].devices == ["d1", "d2"]
+    chart.redraw_now()
     chart.set_paused(True)
     frozen = chart.repaints
     fleet.push("d1", "temp", [(NOW + 500, 1000)])

@@ -85,9 +85,13 @@ class DeviceChartTab(QWidget):
         task.add_done_callback(lambda t: (self._closing.discard(t), chart.deleteLater()))
 
     async def aclose(self) -> None:
-        """Release the chart's subscription and timer (the main window calls this on close)."""
+        """Release the chart's subscription and timer (the panel calls this on close and before a new fleet)."""
         chart, self.chart = self.chart, None
+        self._shown_device = None
         if chart is not None:
+            chart.hide()
             await chart.aclose()
+            chart.deleteLater()
+            self.placeholder.setVisible(True)
         if self._closing:
             await asyncio.gather(*self._closing, return_exceptions=True)

@@ -5,6 +5,7 @@ Light to import (no pyqtgraph): the LiveChart inside is built on the first `add_
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -32,12 +33,14 @@ class ChartWorkspace(QWidget):
         self.hint.setStyleSheet("color: palette(mid);")
         self._layout.addWidget(self.hint)
         self.chart: LiveChart | None = None
+        self._retiring: set[asyncio.Task[None]] = set()
 
     def _chart_for(self, fleet: Fleet) -> LiveChart:
         from ui.widgets.live_chart import LiveChart
 
         if self.chart is not None and self.chart.fleet is not fleet:
-            raise ValueError("the workspace charts one connection at a time; close it first")
+            self._retire(self.chart)  # a new connection: the old chart's series belong to the old fleet
+            self.chart = None
         if self.chart is None:
             self.chart = LiveChart(fleet, self)
             self._layout.addWidget(self.chart, 1)
@@ -66,8 +69,19 @@ class ChartWorkspace(QWidget):
         self.raise_()
         self.activateWindow()
 
+    def _retire(self, chart: LiveChart) -> None:
+        chart.hide()
+        task = asyncio.ensure_future(chart.aclose())
+        self._retiring.add(task)
+        task.add_done_callback(lambda t: (self._retiring.discard(t), chart.deleteLater()))
+
     async def aclose(self) -> None:
+        """Stop the chart's live feed and timer; the window can then be closed or reused."""
         chart, self.chart = self.chart, None
         if chart is not None:
+            chart.hide()
             await chart.aclose()
             chart.deleteLater()
+            self.hint.setVisible(True)
+        if self._retiring:
+            await asyncio.gather(*self._retiring, return_exceptions=True)
