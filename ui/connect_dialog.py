@@ -11,19 +11,16 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QButtonGroup,
     QCheckBox,
     QComboBox,
     QDialog,
     QFileDialog,
     QFormLayout,
-    QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QListWidget,
     QPushButton,
-    QRadioButton,
     QVBoxLayout,
     QWidget,
 )
@@ -41,6 +38,7 @@ from console.profiles import (
     keyring_status,
 )
 from ui.tasks import TaskManager, error_message
+from ui.widgets.keyring_choice import KeyringChoice
 
 __all__ = ["ConnectDialog"]
 
@@ -136,22 +134,8 @@ class ConnectDialog(QDialog):
         form.addRow("", self.tls_warning)
         form.addRow("Proxy", self.proxy)
 
-        self.keyring_box = QGroupBox("No OS keyring is available", self)
-        self.keyring_reason = QLabel(self.keyring_box)
-        self.keyring_reason.setWordWrap(True)
-        self.no_save = QRadioButton("Don't save the secret: ask for it each time", self.keyring_box)
-        self.insecure = QRadioButton(
-            "Save it in a plain-text file readable by my user account (insecure)", self.keyring_box
-        )
-        self.no_save.setChecked(True)
-        group = QButtonGroup(self)
-        group.addButton(self.no_save)
-        group.addButton(self.insecure)
-        box_layout = QVBoxLayout(self.keyring_box)
-        box_layout.addWidget(self.keyring_reason)
-        box_layout.addWidget(self.no_save)
-        box_layout.addWidget(self.insecure)
-        self.keyring_box.setVisible(False)
+        self.keyring_box = KeyringChoice(self)
+        self.no_save, self.insecure = self.keyring_box.no_save, self.keyring_box.insecure
 
         self.status = QLabel(self)
         self.status.setWordWrap(True)
@@ -304,10 +288,9 @@ class ConnectDialog(QDialog):
     async def _check_keyring(self) -> None:
         status = await keyring_status()
         self._keyring_ok = status.available
-        self.keyring_box.setVisible(not status.available)
         self.remember.setVisible(status.available)
         if not status.available:
-            self.keyring_reason.setText(status.reason)
+            self.keyring_box.show_reason(status.reason)
 
     def _secrets(self) -> SecretStore:
         if not self._keyring_ok and self.insecure.isChecked():

@@ -17,7 +17,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtTest import QTest
 
 from console.fleet.open import open_fleet
-from console.profiles import AuthKind, BackendKind, Profile, ProfileStore, SecretStore
+from console.profiles import AuthKind, BackendKind, Profile, ProfileStore, SecretKind, SecretStore
 from tests.gui.conftest import save_screenshot
 from ui.connect_dialog import ConnectDialog
 
@@ -220,3 +220,33 @@ def test_latest_telemetry_updates_live_and_the_feed_closes_with_the_selection(ql
     feed = panel._live
     page.select_device(page.model.row_at(1).id)
     assert panel._live is not feed  # the old device's feed is being closed
+
+
+def test_without_a_keyring_the_secret_is_saved_only_after_an_explicit_opt_in(qloop, tb_server, tmp_path, no_keyring):
+    from console.profiles import InsecureFileSecrets
+    from ui.tasks import TaskManager
+
+    tasks = TaskManager()
+    dialog = ConnectDialog(tasks, config_dir=tmp_path)
+    dialog.show()
+    qloop.wait_until(lambda: dialog.keyring_box.isVisible(), what="keyring choice")
+    dialog.name.setText("Emulator")
+    dialog.url.setText(tb_server.url)
+    dialog.user.setText(TENANT)
+    dialog.secret.setText(PASSWORD)
+    connected: list[object] = []
+    dialog.connected.connect(connected.append)
+    dialog.connect_profile()  # default choice: don't save
+    qloop.wait_until(lambda: connected, what="connected")
+    assert not (tmp_path / "insecure-secrets.json").exists()
+    qloop.run(connected[0].close())
+    dialog.show()
+    dialog.insecure.setChecked(True)
+    dialog.connect_profile()
+    qloop.wait_until(lambda: len(connected) == 2, what="connected again")
+    profile = ProfileStore(tmp_path).get("Emulator")
+    assert InsecureFileSecrets(tmp_path).get(SecretStore._account(profile, SecretKind.CREDENTIAL)) == PASSWORD
+    qloop.run(connected[1].close())
+    qloop.run(tasks.wait_idle())
+    dialog.close()
+    dialog.deleteLater()
