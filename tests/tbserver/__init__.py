@@ -19,8 +19,9 @@ device with SERVER_SCOPE `active` (~70 % true) and `lastActivityTime`, every 5th
 serialNumber, thermostats with SHARED_SCOPE targetTemperature/reportingInterval; telemetry temperature (DOUBLE),
 humidity and rssi (LONG): one point per minute over the last day, generated on first access; five dashboards, two
 ("Thermostats", "Sensor overview") assigned to Customer A. Unsupported on purpose: assets, alarms, relations,
-2FA, API keys, public login, gzip dashboards. `--rate-limit` is one sliding one-second window for the whole
-server (login and refresh exempt), answering 429/33 "Too many requests for current tenant!".
+2FA, public login, gzip dashboards, API keys over WebSocket (authCmd.apiKey, 4.4). `--rate-limit` is one sliding
+one-second window for the whole server (login and refresh exempt), answering 429/33 "Too many requests for current
+tenant!".
 
 Interfaces for the WebSocket part (tests/tbserver/ws.py):
 - `create_app(store, options)` imports `tests.tbserver.ws` if it exists and calls `ws.setup(app, store, options)`
@@ -38,6 +39,13 @@ Interfaces for the WebSocket part (tests/tbserver/ws.py):
 - Entity queries: `query.find(store, user, query_json) -> PageData dict` and `query.count(store, user, query_json)
   -> int` (raise `store.Failure` on invalid input), same evaluation as POST /api/entitiesQuery/find|count.
 - `Options.extra` (dict) carries free-form knobs for other parts (the WebSocket timings use it).
+- API keys (4.3+, routes_apikeys.py): `X-Authorization: ApiKey <key>` or `Authorization: ApiKey <key>` on any
+  protected /api/** path acts as the key's user (401/10 "Invalid username or password" for an unknown key, "User
+  account is not active" for a disabled one, "Authentication failed" for an expired one). Seeded: one key for
+  tenant@thingsboard.org, `store.seed_api_keys[email] -> value` (`TbServer.tenant_api_key`, `seed.TENANT_API_KEY`);
+  `store.create_api_key(user, description, expiration_time=0, enabled=True) -> ApiKey` (`.value` is the secret),
+  `store.user_for_api_key(value) -> User` (raises `store.Failure`). REST: POST /api/apiKey, GET /api/apiKeys/{userId},
+  PUT /api/apiKey/{id}/description, PUT /api/apiKey/{id}/enabled/{bool}, DELETE /api/apiKey/{id}.
 - Test hooks: `server.faults.add(method, path_regex, status, body=None, headers=None, times=1)`, `server.call(fn)`
   (run on the server loop), `store.advance(seconds)` (move the server clock, e.g. to expire tokens),
   `store.counters` ({"login", "refresh", "requests"}).

@@ -13,7 +13,7 @@ from .store import Options, Store
 
 log = logging.getLogger("tbserver")
 OPTIONS_KEY: web.AppKey[Options] = web.AppKey("options", Options)
-ROUTE_MODULES = ("routes_entities", "routes_telemetry", "routes_query")
+ROUTE_MODULES = ("routes_entities", "routes_telemetry", "routes_query", "routes_apikeys")
 
 
 def create_app(store: Store, options: Options | None = None, faults: Faults | None = None) -> web.Application:

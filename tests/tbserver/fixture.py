@@ -25,7 +25,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 class TbServer:
-    """A running emulator: `.url`, `.store`, `.faults`, `.options`, `.call(fn)`, `.stop()`."""
+    """A running emulator: `.url`, `.store`, `.faults`, `.options`, `.tenant_api_key`, `.call(fn)`, `.stop()`."""
 
     def __init__(self, options: Options) -> None:
         self.options = options
@@ -61,6 +61,11 @@ class TbServer:
         await site.start()
         port = self._runner.addresses[0][1]
         self._ready.set_result(f"http://127.0.0.1:{port}")
+
+    @property
+    def tenant_api_key(self) -> str:
+        """The API key seeded for tenant@thingsboard.org (`X-Authorization: ApiKey <key>`)."""
+        return self.store.seed_api_keys["tenant@thingsboard.org"]
 
     def call(self, fn: Callable[[], T], timeout: float = 30) -> T:
         """Run `fn()` on the server's loop (the store's owner) and return its result."""

@@ -177,7 +177,14 @@ def build_middlewares(store: Store, faults: Faults) -> list[Callable]:
 
 
 def authenticate(store: Store, request: web.Request) -> None:
+    """`Bearer <JWT>` or (4.3+) `ApiKey <key>` in X-Authorization, else in Authorization (§1.3).
+
+    An API-key request acts as the key's user; its claims are empty (no session: logout does nothing).
+    """
     header = request.headers.get("X-Authorization") or request.headers.get("Authorization") or ""
+    if header.startswith("ApiKey "):
+        request[USER_KEY], request[CLAIMS_KEY] = store.user_for_api_key(header[7:].strip()), {}
+        return
     if not header.startswith("Bearer "):
         raise Failure(401, "Authentication failed", 10)
     user, claims = store.user_for_token(header[7:].strip())

@@ -254,3 +254,49 @@ class Dashboard:
         body["resources"] = None
         body["version"] = version
         return body
+
+
+class ApiKey:
+    """A 4.3+ API key (`org.thingsboard.server.common.data.pat.ApiKey`); `value` is shown only on creation."""
+
+    __slots__ = ("created_time", "description", "enabled", "expiration_time", "id", "tenant_id", "user_id", "value")
+
+    def __init__(
+        self,
+        id: str,
+        value: str,
+        user_id: str,
+        tenant_id: str,
+        created_time: int,
+        description: str,
+        expiration_time: int = 0,
+        enabled: bool = True,
+    ) -> None:
+        self.id, self.value, self.user_id, self.tenant_id = id, value, user_id, tenant_id
+        self.created_time, self.description = created_time, description
+        self.expiration_time, self.enabled = expiration_time, enabled
+
+    def is_expired(self, now_ms: int) -> bool:
+        """expirationTime 0 means "never expires" (the server compares with its clock in ms)."""
+        return self.expiration_time != 0 and self.expiration_time < now_ms
+
+    def to_json(self, now_ms: int) -> dict[str, Any]:
+        """ApiKeyInfo (no secret) — field order as in the Java DTO."""
+        return {
+            "id": eid("API_KEY", self.id),
+            "createdTime": self.created_time,
+            "tenantId": eid("TENANT", self.tenant_id),
+            "userId": eid("USER", self.user_id),
+            "expirationTime": self.expiration_time,
+            "description": self.description,
+            "enabled": self.enabled,
+            "expired": self.is_expired(now_ms),
+        }
+
+    def to_key_json(self, now_ms: int, *, show_value: bool) -> dict[str, Any]:
+        """ApiKey: ApiKeyInfo plus `value` (the secret on creation only; null when an existing key is saved)."""
+        body = self.to_json(now_ms)
+        expired = body.pop("expired")
+        body["value"] = self.value if show_value else None
+        body["expired"] = expired
+        return body

@@ -26,6 +26,9 @@ DEMO_DEVICES = (
 )
 PROFILES = (("default", "DEFAULT"), ("thermostat", "DEFAULT"), ("sensor", "MQTT"), ("gateway", "MQTT"))
 GENERATED_PROFILES = ("sensor", "sensor", "thermostat", "default", "gateway")
+# The API key seeded for tenant@thingsboard.org (`store.seed_api_keys`, `TbServer.tenant_api_key`); same shape
+# as a real one ("tb_" + URL-safe secret), fixed so tests and manual runs can use it.
+TENANT_API_KEY = "tb_TenantDemoApiKey_0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOP"
 DASHBOARDS = (
     ("Thermostats", True),
     ("Sensor overview", True),
@@ -123,5 +126,9 @@ def build_store(options: Options | None = None) -> Store:
         if for_a:
             dashboard.assigned = [by_letter["A"]]
         store.dashboards[dashboard.id] = dashboard
+    tenant_admin = store.user_by_email("tenant@thingsboard.org")
+    assert tenant_admin is not None
+    store.create_api_key(tenant_admin, "Seeded test key", value=TENANT_API_KEY).created_time = epoch + 20
+    store.seed_api_keys[tenant_admin.email] = TENANT_API_KEY
     store.changed()
     return store

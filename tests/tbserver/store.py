@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import jwt
-from .model import NULL_UUID, Customer, Dashboard, Device, DeviceProfile, Tenant, User
+from .model import NULL_UUID, ApiKey, Customer, Dashboard, Device, DeviceProfile, Tenant, User
 from .timeseries import SeriesGenerator
 
 SCOPES = ("CLIENT_SCOPE", "SERVER_SCOPE", "SHARED_SCOPE")
@@ -82,6 +82,8 @@ class Store:
         self.generation = 0
         self.sort_cache: dict[tuple[Any, ...], list[Any]] = {}
         self.counters: dict[str, int] = {"login": 0, "refresh": 0, "requests": 0}
+        self.api_keys: dict[str, ApiKey] = {}  # key id → key (4.3+ API keys, §1.3)
+        self.seed_api_keys: dict[str, str] = {}  # user email → the value of the key seeded for them
         self._listeners: list[Listener] = []
 
     # ---- clock and ids
@@ -213,7 +215,36 @@ class Store:
         return self.issue_tokens(user)
 
     def logout(self, claims: dict[str, Any]) -> None:
-        self.logged_out[str(claims.get("sessionId"))] = self.now_s()
+        if claims.get("sessionId"):  # API-key requests have no session
+            self.logged_out[str(claims["sessionId"])] = self.now_s()
+
+    # ---- API keys (4.3+)
+    def create_api_key(
+        self, user: User, description: str, *, expiration_time: int = 0, enabled: bool = True, value: str | None = None
+    ) -> ApiKey:
+        """A new key for `user`; the value is "tb_" + a URL-safe random secret unless given (seeding)."""
+        key = ApiKey(
+            self.new_id(), value or "tb_" + secrets.token_urlsafe(48), user.id, user.tenant_id, self.now_ms(),
+            description, expiration_time, enabled,
+        )
+        self.api_keys[key.id] = key
+        return key
+
+    def user_for_api_key(self, value: str) -> User:
+        """The key's user, or 401/10 with the message ThingsBoard's error handler gives each failure.
+
+        ApiKeyAuthenticationProvider: unknown/empty key → BadCredentialsException ("Invalid username or password"),
+        disabled key → DisabledException ("User account is not active"), expired key → CredentialsExpiredException
+        (the handler's fallback "Authentication failed"); all errorCode 10.
+        """
+        key = next((k for k in self.api_keys.values() if k.value == value), None) if value else None
+        if key is None or key.user_id not in self.users:
+            raise Failure(401, "Invalid username or password", 10)
+        if not key.enabled:
+            raise Failure(401, "User account is not active", 10)
+        if key.is_expired(self.now_ms()):
+            raise Failure(401, "Authentication failed", 10)
+        return self.users[key.user_id]
 
     # ---- ownership
     def customer_title(self, customer_id: str) -> str | None:
