@@ -40,7 +40,7 @@ class ChartLegend(QListWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._items: dict[Ident, QListWidgetItem] = {}
-        self.setMinimumWidth(180)
+        self.setMinimumWidth(160)
         self.setWordWrap(True)  # long device names wrap instead of being clipped
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)

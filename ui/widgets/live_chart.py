@@ -25,13 +25,15 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, QTimer, Signal
-from PySide6.QtGui import QHideEvent, QShowEvent
+from PySide6.QtGui import QHideEvent, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
+    QMenu,
     QPushButton,
     QSplitter,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -52,6 +54,7 @@ log = logging.getLogger(__name__)
 Ident = tuple[str, str]
 _OFFLINE = frozenset({ConnectionState.DISCONNECTED, ConnectionState.RECONNECTING, ConnectionState.FAILED})
 _FETCH_CONCURRENCY = 4
+NARROW_WIDTH = 760  # below this the legend sits under the plot
 _READOUT_HINT = '<span style="color:#888">Point at the chart to read time and values.</span>'
 
 pg.setConfigOptions(background="w", foreground="#333", antialias=False)
@@ -138,16 +141,23 @@ class LiveChart(QWidget):
         self.pause_button = QPushButton("Pause", self)
         self.pause_button.setCheckable(True)
         self.pause_button.toggled.connect(self.set_paused)
-        csv_button = QPushButton("Export CSV…", self)
-        csv_button.clicked.connect(self._on_export_csv_clicked)
-        png_button = QPushButton("Export PNG…", self)
-        png_button.clicked.connect(self._on_export_png_clicked)
+        self.export_button = QToolButton(self)
+        self.export_button.setText("Export")
+        self.export_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        export_menu = QMenu(self.export_button)
+        export_menu.addAction("Visible data as CSV…", self._on_export_csv_clicked)
+        export_menu.addAction("Chart as PNG…", self._on_export_png_clicked)
+        self.export_button.setMenu(export_menu)
+        # Two rows, so the chart also fits the narrow device panel: ranges, then what is shown and what to do.
         bar.addWidget(self.range_picker)
-        bar.addWidget(self.plan_label)
         bar.addStretch(1)
-        for widget in (self.axes_combo, self.pause_button, csv_button, png_button):
-            bar.addWidget(widget)
         layout.addLayout(bar)
+        controls = QHBoxLayout()
+        controls.addWidget(self.plan_label)
+        controls.addStretch(1)
+        for widget in (self.axes_combo, self.pause_button, self.export_button):
+            controls.addWidget(widget)
+        layout.addLayout(controls)
 
         self.banner = QWidget(self)
         self.banner.setStyleSheet("background: #fdecea; color: #8a1c12; border-radius: 3px;")
@@ -188,6 +198,7 @@ class LiveChart(QWidget):
         self.chart_area.addWidget(self.plot_widget)
         self.chart_area.addWidget(self.legend)
         self.chart_area.setStretchFactor(0, 1)
+        self.chart_area.setChildrenCollapsible(False)
         self.chart_area.setSizes([700, 220])
         layout.addWidget(self.chart_area, 1)
 
@@ -517,6 +528,18 @@ class LiveChart(QWidget):
             self.mode_changed.emit(self._mode())
 
     # --- repaint -------------------------------------------------------------------------------------
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        # Narrow (the device panel): the legend goes under the plot instead of taking half its width.
+        narrow = event.size().width() < NARROW_WIDTH
+        wanted = Qt.Orientation.Vertical if narrow else Qt.Orientation.Horizontal
+        if self.chart_area.orientation() != wanted:
+            self.chart_area.setOrientation(wanted)
+            self.legend.setMaximumHeight(110 if narrow else 16_777_215)
+            total = self.chart_area.height() if narrow else self.chart_area.width()
+            side = 110 if narrow else 220
+            self.chart_area.setSizes([max(total - side, 100), side])
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
