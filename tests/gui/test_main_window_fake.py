@@ -23,7 +23,7 @@ def test_window_shows_devices_counts_and_the_device_panel(qloop, window_factory,
     qloop.wait_until(lambda: window.device_panel.latest_view.table.rowCount() == 2)
     view = window.device_panel.attributes_view
     qloop.wait_until(lambda: view.table.rowCount() == 4)
-    assert view.table.item(0, 0).text() == "Client attributes"
+    assert view.table.item(0, 0).text() == "Client"
     assert window.device_panel.details_view.table.item(0, 1).text() == "Device 00100"
     save_screenshot(window, screenshot_dir, "fake_main_window")
 

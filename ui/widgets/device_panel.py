@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -55,7 +55,9 @@ def _table(columns: Sequence[str], parent: QWidget) -> QTableWidget:
     table.setWordWrap(False)
     header = table.horizontalHeader()
     header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    header.setStretchLastSection(True)
+    # the "Value" column takes what is left (long values elide, full text in the tooltip); nothing scrolls sideways
+    header.setSectionResizeMode(columns.index("Value"), QHeaderView.ResizeMode.Stretch)
+    table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
     return table
 
 
@@ -124,6 +126,11 @@ class DetailsView(_TabBase):
         self.show_note("")
 
 
+def _short_scope(title: str) -> str:
+    """'Server attributes' → 'Server': the tab already says these are attributes."""
+    return title.removesuffix(" attributes")
+
+
 class AttributesView(_TabBase):
     """Read-only attributes of every scope the fleet has; the attribute editor replaces it."""
 
@@ -134,7 +141,7 @@ class AttributesView(_TabBase):
         _fill(
             self.table,
             [
-                (titles.get(a.scope, a.scope), a.key, format_value(a.value), format_ms(a.last_update_ts))
+                (_short_scope(titles.get(a.scope, a.scope)), a.key, format_value(a.value), format_ms(a.last_update_ts))
                 for a in ordered
             ],
         )
