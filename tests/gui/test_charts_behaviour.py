@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtCore import QPointF
 
 from console.fleet import ConnectionState, NetworkError, Point
 from console.fleet.series_plan import HOUR, MINUTE, PRESETS, TimeRange
@@ -291,6 +292,13 @@ def test_pause_zoom_crosshair_and_exports(
     assert rows == len(data) == 21 + 11  # 1 s and 2 s steps over a 20 s window, both ends included
     assert {r["device"] for r in data} == {"Boiler", "Chiller"}
     assert data[0]["ts_ms"] == str(NOW - 30_000)
+    # The crosshair follows the mouse: the read-out names both series with their values at that time.
+    chart.redraw_now()
+    scene_pos = chart.plot.vb.mapViewToScene(QPointF((NOW - 20_000) / 1000, 0))
+    chart._on_mouse_moved(scene_pos)
+    chart.redraw_now()
+    assert chart.crosshair.isVisible()
+    assert "Boiler · temp: 40" in chart.readout.text() and "Chiller · temp: -40" in chart.readout.text()
     chart.set_series_visible(("d2", "temp"), False)
     assert "Chiller" not in chart.readout_at(NOW - 20_000)
     assert chart.export_csv(tmp_path / "one.csv") == 21

@@ -133,7 +133,7 @@ class LiveChart(QWidget):
         self.range_picker = RangePicker(self, initial=self._range)
         self.range_picker.range_changed.connect(self.set_range)
         self.plan_label = QLabel(self)
-        self.plan_label.setStyleSheet("color: palette(mid);")
+        self.plan_label.setStyleSheet("color: #555;")
         self.axes_combo = QComboBox(self)
         self.axes_combo.addItems(["One y-axis", "Axis per key"])
         self.axes_combo.setCurrentIndex(1)  # keys rarely share a unit; one device's keys would flatten each other
