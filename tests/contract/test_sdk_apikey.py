@@ -25,7 +25,8 @@ async def test_api_key_lists_devices_reads_attributes_and_saves_telemetry_withou
     async with ThingsboardClient(server.url, api_key=server.tenant_api_key) as tb:
         assert tb.is_authenticated() and tb.auth_user is None
         page = await tb.devices.get_tenant_device_infos(PageLink(10))
-        assert page.total_elements == 25 and len(page.data) == 10
+        assert page.total_elements == 25 and len(page.data) == 10 and page.has_next
+        page = await tb.devices.get_tenant_device_infos(PageLink(25))
         thermostat = next(d for d in page.data if d.name == "Thermostat T1")
         device = EntityId("DEVICE", thermostat.id.id)
 
