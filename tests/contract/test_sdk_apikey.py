@@ -3,11 +3,21 @@ never tries to refresh (reference §1.3, §12)."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Any
 
 import pytest
 
-from console.thingsboard import AttributeScope, AuthenticationError, EntityId, PageLink, ThingsboardClient
+from console.thingsboard import (
+    AttributeScope,
+    AuthenticationError,
+    EntityId,
+    PageLink,
+    TelemetrySubscriber,
+    ThingsboardClient,
+    TimeseriesSubscriptionCmd,
+)
 
 
 def counters(server: Any) -> dict[str, int]:
@@ -92,3 +102,23 @@ async def test_disabled_api_key_is_reported_as_not_active(tb_server_factory):
         with pytest.raises(AuthenticationError) as refused:
             await tb.devices.get_tenant_device_infos(PageLink(5))
     assert "User account is not active" in refused.value.message
+
+
+async def test_live_telemetry_authenticates_the_socket_with_the_api_key(tb_server_factory):
+    """4.4's `authCmd.apiKey`: a key-only client gets live points with no JWT at all."""
+    server = await asyncio.to_thread(tb_server_factory, devices=3)
+    device = sorted(server.store.devices)[0]
+    async with ThingsboardClient(server.url, api_key=server.tenant_api_key) as tb:
+        sub = TelemetrySubscriber(tb.telemetry, [TimeseriesSubscriptionCmd(entity_id=device, keys=["temperature"])])
+        stream = sub.ts_data_stream
+        sub.subscribe()
+        first = await asyncio.wait_for(stream.__anext__(), 20)
+        assert "temperature" in first.data
+        stamp = int(time.time() * 1000) + 5_000
+        await tb.attributes.save_entity_telemetry(
+            EntityId("DEVICE", device), "TELEMETRY", {"ts": stamp, "values": {"temperature": 7}}
+        )
+        live = await asyncio.wait_for(stream.__anext__(), 20)
+        assert [(p.ts, p.value) for p in live.data["temperature"]] == [(stamp, "7")]
+        sub.unsubscribe()
+    assert sessions(server) == (0, 0)

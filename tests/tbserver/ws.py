@@ -119,9 +119,12 @@ class Session:
         self.hub.sessions.discard(self)
         await self.ws.close(code=code, message=reason.encode()[:120])
 
-    async def _authenticate(self, token: str, *, url_code: bool) -> bool:
+    async def _authenticate(self, token: str, *, url_code: bool, api_key: str | None = None) -> bool:
         try:
-            self.user, _ = self.store.user_for_token(token)
+            if api_key is not None:  # 4.4: authCmd may carry "apiKey" instead of "token" (§7.1)
+                self.user = self.store.user_for_api_key(api_key)
+            else:
+                self.user, _ = self.store.user_for_token(token)
         except Failure as exc:
             # A bad URL token closes with 1011, a bad authCmd token with 1007 (§7.1).
             await self.close(WSCloseCode.INTERNAL_ERROR if url_code else WSCloseCode.INVALID_TEXT, exc.message)
@@ -215,7 +218,8 @@ class Session:
             if auth is None:
                 await self.close(WSCloseCode.POLICY_VIOLATION, "Auth cmd is missing")
                 return
-            if not await self._authenticate(str(auth.get("token") or ""), url_code=False):
+            api_key = auth.get("apiKey") if isinstance(auth.get("apiKey"), str) and not auth.get("token") else None
+            if not await self._authenticate(str(auth.get("token") or ""), url_code=False, api_key=api_key):
                 return
         for cmd in commands:
             if not self.closing:
