@@ -16,7 +16,8 @@ import pyqtgraph as pg
 
 __all__ = ["CurveGroups", "SeriesArrays"]
 
-PEN_WIDTH = 1
+PEN_WIDTH = 1  # a 2 px pen costs ~5x more to rasterise (100 series: ~22 ms vs ~105 ms a frame)
+SEGMENTED = "on"  # drawLines: no path stroking
 SeriesArrays = tuple[np.ndarray, np.ndarray, np.ndarray | None]  # x (s), y, connect mask (None: all connected)
 GroupKey = tuple[int, str, bool]  # id(ViewBox), colour, boolean
 
@@ -52,9 +53,8 @@ class CurveGroups:
             if boolean:
                 item: pg.GraphicsObject = pg.ScatterPlotItem(size=7, pen=None, brush=pg.mkBrush(colour), symbol="s")
             else:
-                item = pg.PlotCurveItem(
-                    pen=pg.mkPen(colour, width=PEN_WIDTH), skipFiniteCheck=True, segmentedLineMode="off"
-                )
+                item = pg.PlotCurveItem(pen=pg.mkPen(colour, width=PEN_WIDTH), skipFiniteCheck=True)
+                item.setSegmentedLineMode(SEGMENTED)
             view.addItem(item)
             group = self._groups[key] = _Group(view, item)
         group.members.append(ident)
