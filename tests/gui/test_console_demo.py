@@ -60,6 +60,19 @@ def test_demo_devices_screen(qloop, demo_window, screenshot_dir):
     save_screenshot(window, screenshot_dir, "demo_device_latest")
 
 
+def test_demo_collections_screen(qloop, demo_window, screenshot_dir):
+    window = demo_window
+    window.show_page("Collections")
+    page = window.collections_page
+    qloop.wait_until(lambda: page.table.rowCount() > 0, what="collections")
+    names = {page.table.item(r, 0).text(): r for r in range(page.table.rowCount())}
+    assert "devices" in names
+    devices_row = names["devices"]
+    assert page.table.item(devices_row, 2).text() == f"{window.devices_page.model.total:,}"
+    assert "name" in page.table.item(devices_row, 3).text()
+    save_screenshot(window, screenshot_dir, "demo_collections")
+
+
 def test_demo_search_and_state_filter(qloop, demo_window):
     page = demo_window.devices_page
     model = page.model

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QLabel
 
-from console.fleet import ConnectionState, DeviceQuery, PermissionDeniedError
+from console.fleet import CollectionRow, ConnectionState, DeviceQuery, PermissionDeniedError
 from tests.gui.conftest import save_screenshot
 from tests.gui.fakes import FakeFleet
 
@@ -141,8 +141,11 @@ def test_collections_page_only_on_pocketbase(qloop, window_factory):
     class PocketFleet(FakeFleet):
         kind = "pocketbase"
 
-        async def list_collections(self):
-            return [{"name": "devices", "type": "base", "count": 320}, {"name": "users", "type": "auth", "count": 2}]
+        async def collections(self):
+            return [
+                CollectionRow(id="c1", name="devices", type="base", records=320, fields=("name", "label")),
+                CollectionRow(id="c2", name="users", type="auth", records=2),
+            ]
 
     window = window_factory()
     qloop.run(window.set_fleet(FakeFleet(3)))

@@ -1,12 +1,11 @@
 """The Collections page (PocketBase): the server's collections with their type and record count.
 
-The Fleet protocol has no collections call yet; a fleet that offers `list_collections()` (a coroutine returning rows
-with `name`, `type` and `count`, attributes or dict keys) fills the table, otherwise the page says what is missing.
+Collections are not part of the neutral Fleet protocol (ThingsBoard has none): a fleet that offers `collections()`
+(a coroutine returning `CollectionRow`s) fills the table, otherwise the page says what is missing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from PySide6.QtWidgets import (
@@ -19,15 +18,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.fleet import Fleet
+from console.fleet import CollectionRow, Fleet
 from ui.tasks import TaskManager
 
 __all__ = ["CollectionsPage"]
 
 
-def _field(row: Any, name: str) -> str:
-    value = row.get(name, "") if isinstance(row, Mapping) else getattr(row, name, "")
-    return "" if value is None else f"{value:,}" if isinstance(value, int) else str(value)
+def _cells(row: CollectionRow) -> tuple[str, ...]:
+    return (row.name, row.type, f"{row.records:,}", ", ".join(row.fields))
 
 
 class CollectionsPage(QWidget):
@@ -37,8 +35,8 @@ class CollectionsPage(QWidget):
         self._fleet: Fleet | None = None
         self.note = QLabel(self)
         self.note.setWordWrap(True)
-        self.table = QTableWidget(0, 3, self)
-        self.table.setHorizontalHeaderLabels(["Collection", "Type", "Records"])
+        self.table = QTableWidget(0, 4, self)
+        self.table.setHorizontalHeaderLabels(["Collection", "Type", "Records", "Fields"])
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
@@ -51,7 +49,7 @@ class CollectionsPage(QWidget):
     def set_fleet(self, fleet: Fleet | None) -> None:
         self._fleet = fleet
         self.table.setRowCount(0)
-        lister = getattr(fleet, "list_collections", None)
+        lister = getattr(fleet, "collections", None)
         if fleet is None or fleet.kind != "pocketbase":
             self.note.setText("Collections are a PocketBase feature.")
         elif lister is None:
@@ -64,11 +62,11 @@ class CollectionsPage(QWidget):
             self._tasks.start(self._load(fleet, lister), "Loading collections", on_error=self.note.setText)
 
     async def _load(self, fleet: Fleet, lister: Any) -> None:
-        rows = list(await lister())
+        rows: list[CollectionRow] = list(await lister())
         if fleet is not self._fleet:
             return
         self.table.setRowCount(len(rows))
         for r, row in enumerate(rows):
-            for c, name in enumerate(("name", "type", "count")):
-                self.table.setItem(r, c, QTableWidgetItem(_field(row, name)))
+            for c, text in enumerate(_cells(row)):
+                self.table.setItem(r, c, QTableWidgetItem(text))
         self.note.setText(f"{len(rows)} collections.")
