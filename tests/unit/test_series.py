@@ -92,6 +92,19 @@ def test_capacity_drops_the_oldest_and_views_stay_contiguous() -> None:
     assert buf.first_ts == 951 and buf.last_ts == 1000
 
 
+def test_drop_before_forgets_old_points_and_appends_still_work() -> None:
+    buf = SeriesBuffer(capacity=100)
+    buf.merge(np.arange(0, 50), np.arange(50, dtype=float))
+    assert buf.drop_before(20) == 20
+    assert buf.first_ts == 20 and len(buf) == 30
+    assert buf.drop_before(5) == 0
+    for ts in range(50, 300):
+        buf.append(ts, float(ts))
+    assert buf.ts.tolist() == list(range(200, 300))
+    buf.append(10, -1.0)  # older than everything held: merged in order, then trimmed as the oldest
+    assert buf.ts.tolist()[0] == 200 and len(buf) == 100
+
+
 def test_merge_returns_the_number_of_new_points() -> None:
     buf = SeriesBuffer()
     assert buf.merge(np.array([5, 1, 3]), np.array([5.0, 1.0, 3.0])) == 3

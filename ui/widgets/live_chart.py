@@ -112,6 +112,7 @@ class LiveChart(QWidget):
         self._closed = False
         self._max_points = 4000
         self._px_per_ms = 1.0
+        self._last_trim = 0
         self._retry: Callable[[], None] | None = None
         self.loads_in_flight = 0
         self.loads_done = 0  # history loads and backfills completed (tests wait on it)
@@ -591,6 +592,18 @@ class LiveChart(QWidget):
         if self._notes_dirty:
             self._notes_dirty = False
             self._update_notes()
+        self._trim_old_points()
+
+    def _trim_old_points(self) -> None:
+        """A live window moves on: every ~10 s forget what is more than a span behind its start (memory stays flat)."""
+        now = self._clock()
+        if not self._range.live or now - self._last_trim < 10_000:
+            return
+        self._last_trim = now
+        keep_from = now - 2 * self._range.span_ms
+        for series in self._series.values():
+            if series.raw_from is None or series.raw_from < keep_from:
+                series.buffer.drop_before(keep_from)
 
     def _arrays_for(self, ident: Ident) -> SeriesArrays | None:
         """One series' drawable arrays: clipped to the view, peak-downsampled, x in seconds, gaps broken."""
