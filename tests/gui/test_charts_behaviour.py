@@ -153,7 +153,7 @@ def test_pyqtgraph_is_not_imported_until_a_chart_opens() -> None:
     import subprocess
 
     code = (
-        "import sys; import ui.widgets.chart_tab, ui.widgets.chart_workspace; "
+        "import sys; import ui.app, ui.main_window, ui.widgets.chart_plugin, ui.widgets.chart_tab; "
         "print('pyqtgraph' in sys.modules, 'numpy' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
