@@ -12,14 +12,15 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 from urllib.parse import quote
 
 import msgspec
 
-from console.demo.schema import ATTRIBUTES, DASHBOARDS, DEVICE_PROFILES, DEVICES, LATEST, SCOPES, TELEMETRY, row_id
-from console.errors import ApiError, AuthenticationError, NotFoundError, PermissionDeniedError
+from console.demo.schema import ATTRIBUTES, DASHBOARDS, DEVICE_PROFILES, DEVICES, LATEST, TELEMETRY, row_id
+from console.errors import ApiError, AuthenticationError, NotFoundError
+from console.fleet._common import ATTRIBUTE_SCOPES, StateBroadcaster, check_scope
 from console.fleet.base import (
     Attribute,
     AttributeCallback,
@@ -33,7 +34,6 @@ from console.fleet.base import (
     LatestValue,
     Page,
     Point,
-    StateCallback,
     TelemetryCallback,
     aggregate_points,
 )
@@ -67,14 +67,8 @@ log = logging.getLogger(__name__)
 
 SUPERUSERS = "_superusers"
 
-_SCOPE_INFO = (
-    AttributeScopeInfo(name="CLIENT_SCOPE", title="Client attributes", writable=False),
-    AttributeScopeInfo(name="SHARED_SCOPE", title="Shared attributes", writable=True),
-    AttributeScopeInfo(name="SERVER_SCOPE", title="Server attributes", writable=True),
-)
 
-
-class PocketBaseFleet:
+class PocketBaseFleet(StateBroadcaster):
     """A PocketBase server holding the demo schema, seen through the `Fleet` protocol."""
 
     kind = "pocketbase"
@@ -92,6 +86,7 @@ class PocketBaseFleet:
         client: PocketBase | None = None,
         dashboard_viewer: str | None = None,
     ) -> None:
+        super().__init__()
         self.pb = client if client is not None else PocketBase(url, verify=verify, proxy=proxy or None)
         self.url = self.pb.base_url
         self.identity = identity
@@ -101,8 +96,6 @@ class PocketBaseFleet:
         self.auth_collection = auth_collection or SUPERUSERS
         host = self.url.split("://", 1)[-1]
         self.title = f"{identity or 'token'} @ {host}"
-        self._state_listeners: list[StateCallback] = []
-        self.state = ConnectionState.DISCONNECTED
         self.pb.realtime.on_connect(self._on_live_connect)
         self.pb.realtime.on_disconnect(self._on_live_disconnect)
 
@@ -121,24 +114,7 @@ class PocketBaseFleet:
     def __repr__(self) -> str:
         return f"PocketBaseFleet({self.url!r}, identity={self.identity!r})"
 
-    # --- lifecycle ---------------------------------------------------------------------------------------
-
-    def on_state(self, callback: StateCallback) -> Callable[[], None]:
-        self._state_listeners.append(callback)
-
-        def remove() -> None:
-            with contextlib.suppress(ValueError):
-                self._state_listeners.remove(callback)
-
-        return remove
-
-    def _set_state(self, state: ConnectionState, detail: str = "") -> None:
-        self.state = state
-        for listener in list(self._state_listeners):
-            try:
-                listener(state, detail)
-            except Exception:  # a broken listener must not break the fleet
-                log.exception("connection-state listener failed")
+    # --- lifecycle (`on_state` and `_set_state` come from StateBroadcaster) ----------------------------------
 
     async def connect(self) -> None:
         """Sign in (or check the saved token); raises `AuthenticationError` or another `ApiError` with the reason."""
@@ -256,24 +232,17 @@ class PocketBaseFleet:
     # --- attributes --------------------------------------------------------------------------------------
 
     def attribute_scopes(self) -> Sequence[AttributeScopeInfo]:
-        return _SCOPE_INFO
-
-    @staticmethod
-    def _check_scope(scope: str, *, writing: bool) -> None:
-        if scope not in SCOPES:
-            raise ApiError(f"Unknown attribute scope {scope!r}.", status=400)
-        if writing and scope == "CLIENT_SCOPE":
-            raise PermissionDeniedError("Client attributes are reported by the device and are read-only.", status=400)
+        return ATTRIBUTE_SCOPES
 
     async def attributes(self, device_id: str, scope: str) -> list[Attribute]:
-        self._check_scope(scope, writing=False)
+        check_scope(scope, writing=False)
         records = await self.pb.collection(ATTRIBUTES).get_full_list(
             filter=build_filter("device = {:d} && scope = {:s}", d=device_id, s=scope), sort="key"
         )
         return [attribute_from_record(r) for r in records]
 
     async def save_attributes(self, device_id: str, scope: str, values: dict[str, Any]) -> None:
-        self._check_scope(scope, writing=True)
+        check_scope(scope, writing=True)
         now = now_ms()
         await asyncio.gather(
             *(
@@ -294,7 +263,7 @@ class PocketBaseFleet:
             await service.create({"id": record_id, **body}, fields="id")
 
     async def delete_attributes(self, device_id: str, scope: str, keys: Sequence[str]) -> None:
-        self._check_scope(scope, writing=True)
+        check_scope(scope, writing=True)
 
         async def delete(key: str) -> None:
             with contextlib.suppress(NotFoundError):

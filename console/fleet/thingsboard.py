@@ -17,8 +17,9 @@ import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
-from console.errors import ApiError, PermissionDeniedError
+from console.errors import ApiError
 from console.fleet import thingsboard_live
+from console.fleet._common import ATTRIBUTE_SCOPES, StateBroadcaster, check_scope
 from console.fleet.base import (
     Attribute,
     AttributeCallback,
@@ -31,7 +32,6 @@ from console.fleet.base import (
     LatestValue,
     Page,
     Point,
-    StateCallback,
     TelemetryCallback,
 )
 from console.fleet.thingsboard_live import LiveSubscription
@@ -69,18 +69,11 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-_SCOPES = (
-    AttributeScopeInfo(name="CLIENT_SCOPE", title="Client attributes", writable=False),
-    AttributeScopeInfo(name="SHARED_SCOPE", title="Shared attributes", writable=True),
-    AttributeScopeInfo(name="SERVER_SCOPE", title="Server attributes", writable=True),
-)
-_SCOPE_NAMES = {scope.name for scope in _SCOPES}
-
 
 # --- the fleet ---------------------------------------------------------------------------------------------
 
 
-class ThingsboardFleet:
+class ThingsboardFleet(StateBroadcaster):
     """A ThingsBoard tenant (or customer) seen through the `Fleet` protocol."""
 
     kind = "thingsboard"
@@ -97,38 +90,20 @@ class ThingsboardFleet:
         proxy: str | None = None,
         client: ThingsboardClient | None = None,
     ) -> None:
+        super().__init__()
         self.tb = client or ThingsboardClient(url, api_key=api_key, verify=verify, ca_bundle=ca_bundle, proxy=proxy)
         self.base_url = str(self.tb.base_url).rstrip("/")
         self.username = username
         self._password = password
         self.customer_id: str | None = None
         self.title = f"{username or 'API key'} @ {self.tb.base_url.host}"
-        self.state = ConnectionState.DISCONNECTED
-        self._state_listeners: list[StateCallback] = []
         self._profile_ids: dict[str, str] = {}
         self._remove_ws_listener: Callable[[], None] | None = None
 
     def __repr__(self) -> str:
         return f"ThingsboardFleet({self.base_url!r}, user={self.username!r})"
 
-    # --- lifecycle ---------------------------------------------------------------------------------------
-
-    def on_state(self, callback: StateCallback) -> Callable[[], None]:
-        self._state_listeners.append(callback)
-
-        def remove() -> None:
-            with contextlib.suppress(ValueError):
-                self._state_listeners.remove(callback)
-
-        return remove
-
-    def _set_state(self, state: ConnectionState, detail: str = "") -> None:
-        self.state = state
-        for listener in list(self._state_listeners):
-            try:
-                listener(state, detail)
-            except Exception:
-                log.exception("connection-state listener failed")
+    # --- lifecycle (`on_state` and `_set_state` come from StateBroadcaster) ----------------------------------
 
     def _on_socket_state(self, ws_state: Any) -> None:
         """The live socket's state (connecting / open / reconnecting / closed) as the fleet's state."""
@@ -270,27 +245,20 @@ class ThingsboardFleet:
     # --- attributes --------------------------------------------------------------------------------------
 
     def attribute_scopes(self) -> Sequence[AttributeScopeInfo]:
-        return _SCOPES
-
-    @staticmethod
-    def _check_scope(scope: str, *, writing: bool) -> None:
-        if scope not in _SCOPE_NAMES:
-            raise ApiError(f"Unknown attribute scope {scope!r}.", status=400)
-        if writing and scope == "CLIENT_SCOPE":
-            raise PermissionDeniedError("Client attributes are reported by the device and are read-only.", status=400)
+        return ATTRIBUTE_SCOPES
 
     async def attributes(self, device_id: str, scope: str) -> list[Attribute]:
-        self._check_scope(scope, writing=False)
+        check_scope(scope, writing=False)
         data = await self.tb.attributes.get_attributes_by_scope(device_entity(device_id), scope)
         rows = [Attribute(key=a.key, scope=scope, value=a.value, last_update_ts=a.last_update_ts) for a in data]
         return sorted(rows, key=lambda a: a.key)
 
     async def save_attributes(self, device_id: str, scope: str, values: dict[str, Any]) -> None:
-        self._check_scope(scope, writing=True)
+        check_scope(scope, writing=True)
         await self.tb.attributes.save_entity_attributes_v2(device_entity(device_id), scope, values)
 
     async def delete_attributes(self, device_id: str, scope: str, keys: Sequence[str]) -> None:
-        self._check_scope(scope, writing=True)
+        check_scope(scope, writing=True)
         if keys:
             await self.tb.attributes.delete_entity_attributes(device_entity(device_id), scope, list(keys))
 
