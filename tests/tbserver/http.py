@@ -218,6 +218,27 @@ async def read_json(request: web.Request) -> Any:
         raise Failure(400, f"Invalid request body: {exc}", 31) from exc
 
 
+async def read_object(request: web.Request) -> dict[str, Any]:
+    """The JSON object a save endpoint takes; any other body is a 400 "Invalid request body"."""
+    body = await read_json(request)
+    if not isinstance(body, dict):
+        raise Failure(400, "Invalid request body", 31)
+    return body
+
+
+def body_entity_id(body: dict[str, Any]) -> str | None:
+    """The checked uuid of `{"id": {"id": ...}}` when a save request updates an existing entity, else None."""
+    ref = body.get("id")
+    return check_uuid(str(ref["id"])) if isinstance(ref, dict) and ref.get("id") else None
+
+
+def check_version(body: dict[str, Any], current: int, kind: str) -> None:
+    """ThingsBoard's optimistic lock: a `version` in the body that is not the stored one is a 409."""
+    version = body.get("version")
+    if version is not None and version != current:
+        raise Failure(409, f"{kind} was already changed by someone else", 35)
+
+
 def int_param(request: web.Request, name: str, default: int | None = None) -> int | None:
     raw = request.query.get(name)
     if raw is None or raw == "":

@@ -12,7 +12,17 @@ from typing import Any
 
 from aiohttp import web
 
-from .http import STORE_KEY, check_uuid, empty_ok, json_response, page_data, page_link, read_json, sort_key_for, user_of
+from .http import (
+    STORE_KEY,
+    check_uuid,
+    empty_ok,
+    json_response,
+    page_data,
+    page_link,
+    read_object,
+    sort_key_for,
+    user_of,
+)
 from .model import ApiKey, User
 from .store import PERMISSION, Failure, Store, not_found
 
@@ -55,9 +65,7 @@ async def save_api_key(request: web.Request) -> web.Response:
     """POST /api/apiKey: body ApiKeyInfo → ApiKey; `value` is the secret for a new key, null for an update."""
     store = request.app[STORE_KEY]
     caller = user_of(request)
-    body = await read_json(request)
-    if not isinstance(body, dict):
-        raise Failure(400, "Invalid request body", 31)
+    body = await read_object(request)
     user_id = _ref_id(body.get("userId"))
     if user_id is None:
         raise Failure(400, "Incorrect userId null", 31)

@@ -9,13 +9,16 @@ from aiohttp import web
 
 from .http import (
     STORE_KEY,
+    body_entity_id,
     bool_param,
     check_uuid,
+    check_version,
     empty_ok,
     json_response,
     page_data,
     page_link,
     read_json,
+    read_object,
     require,
     sort_key_for,
 )
@@ -153,19 +156,15 @@ def _resolve_profile(store: Store, body: dict[str, Any]) -> DeviceProfile:
 async def save_device(request: web.Request) -> web.Response:
     store = request.app[STORE_KEY]
     user = require(request, *READERS)
-    body = await read_json(request)
-    if not isinstance(body, dict):
-        raise Failure(400, "Invalid request body", 31)
+    body = await read_object(request)
     name = body.get("name")
     if not isinstance(name, str) or not name.strip():
         raise Failure(400, "Device name should be specified!", 31)
-    ref = body.get("id")
+    device_id = body_entity_id(body)
     label = body.get("label")
-    if ref and isinstance(ref, dict) and ref.get("id"):
-        device = store.device_for(user, check_uuid(str(ref["id"])))
-        version = body.get("version")
-        if version is not None and version != device.version:
-            raise Failure(409, "Device was already changed by someone else", 35)
+    if device_id is not None:
+        device = store.device_for(user, device_id)
+        check_version(body, device.version, "Device")
         profile = _resolve_profile(store, body)
         store.rename_device(device, name)
         device.label = label if isinstance(label, str) else None

@@ -9,12 +9,15 @@ from aiohttp import web
 
 from .http import (
     STORE_KEY,
+    body_entity_id,
     check_uuid,
+    check_version,
     empty_ok,
     json_response,
     page_data,
     page_link,
     read_json,
+    read_object,
     require,
     sort_key_for,
     text_response,
@@ -96,21 +99,16 @@ async def get_dashboard_info(request: web.Request) -> web.Response:
 async def save_dashboard(request: web.Request) -> web.Response:
     store = request.app[STORE_KEY]
     require(request, *ADMIN)
-    body = await read_json(request)
-    if not isinstance(body, dict):
-        raise Failure(400, "Invalid request body", 31)
+    body = await read_object(request)
     title = body.get("title")
     if not isinstance(title, str) or not title.strip():
         raise Failure(400, "Dashboard title should be specified!", 31)
-    ref = body.get("id")
-    if isinstance(ref, dict) and ref.get("id"):
-        dashboard_id = check_uuid(str(ref["id"]))
+    dashboard_id = body_entity_id(body)
+    if dashboard_id is not None:
         dashboard = store.dashboards.get(dashboard_id)
         if dashboard is None:
             raise not_found("Dashboard", dashboard_id)
-        version = body.get("version")
-        if version is not None and version != dashboard.version:
-            raise Failure(409, "Dashboard was already changed by someone else", 35)
+        check_version(body, dashboard.version, "Dashboard")
         dashboard.version += 1
     else:
         dashboard = Dashboard(store.new_id(), title, store.now_ms())
@@ -210,16 +208,13 @@ async def save_customer(request: web.Request) -> web.Response:
     if not isinstance(body, dict) or not isinstance(body.get("title"), str) or not body["title"].strip():
         raise Failure(400, "Customer title should be specified!", 31)
     title = body["title"]
-    ref = body.get("id")
     clash = next((c for c in store.customers.values() if c.title == title), None)
-    if isinstance(ref, dict) and ref.get("id"):
-        customer_id = check_uuid(str(ref["id"]))
+    customer_id = body_entity_id(body)
+    if customer_id is not None:
         customer = store.customers.get(customer_id)
         if customer is None:
             raise not_found("Customer", customer_id)
-        version = body.get("version")
-        if version is not None and version != customer.version:
-            raise Failure(409, "Customer was already changed by someone else", 35)
+        check_version(body, customer.version, "Customer")
         customer.version += 1
     else:
         customer = Customer(store.new_id(), title, store.now_ms())
