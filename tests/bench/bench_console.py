@@ -18,21 +18,18 @@ import asyncio
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
+from tests.bench._common import rss_kb, run_json_child
+
 REPO = Path(__file__).resolve().parents[2]
 
 
 def rss_mb() -> float:
-    with open("/proc/self/status", encoding="ascii") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
+    return rss_kb(float("nan")) / 1024
 
 
 # --- children ----------------------------------------------------------------------------------------------------
@@ -144,18 +141,15 @@ def child_console(t0: float, url: str) -> dict[str, Any]:
 def run_child(*args: str) -> dict[str, Any]:
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(REPO))
     t0 = time.time()
-    out = subprocess.run(
+    # check=False: a child that printed its figures counts even if it then exits non-zero
+    return run_json_child(
         [sys.executable, "-m", "tests.bench.bench_console", "--child", *args, "--t0", repr(t0)],
+        timeout=900,
+        what="child",
         cwd=REPO,
         env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
+        check=False,
     )
-    for line in reversed(out.stdout.splitlines()):
-        if line.startswith("{"):
-            return json.loads(line)
-    raise RuntimeError(f"child failed ({out.returncode}): {out.stderr[-2000:]}")
 
 
 def main() -> None:

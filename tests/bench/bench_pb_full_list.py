@@ -20,9 +20,7 @@ import argparse
 import asyncio
 import json
 import os
-import resource
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -32,16 +30,10 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from tests.bench._common import peak_rss_kb, rss_kb, run_json_child  # noqa: E402 (needs ROOT on sys.path)
+
 COLLECTION = "bench_devices"
 CONTENDERS = ("ours", "ours-typed", "pocketbase-async", "raw")
-
-
-def _rss_kb() -> int:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
 
 
 # --- children -------------------------------------------------------------------------------------
@@ -69,7 +61,7 @@ async def _child(contender: str, url: str, email: str, password: str) -> dict[st
         pb = PocketBase(url)
         await pb.collection("_superusers").auth_with_password(email, password)
         model = Device if contender == "ours-typed" else None
-        before = _rss_kb()
+        before = int(rss_kb())
         start = time.perf_counter()
         items: list = []
         concurrency = int(os.environ.get("BENCH_PB_CONCURRENCY", "4"))
@@ -84,7 +76,7 @@ async def _child(contender: str, url: str, email: str, password: str) -> dict[st
 
         pb = AsyncPocketBase(url)
         await pb.collection("_superusers").auth.with_password(email, password)
-        before = _rss_kb()
+        before = int(rss_kb())
         start = time.perf_counter()
         items = await pb.collection(COLLECTION).get_full_list({"batch": 1000})
         wall = time.perf_counter() - start
@@ -98,7 +90,7 @@ async def _child(contender: str, url: str, email: str, password: str) -> dict[st
                 f"{url}/api/collections/_superusers/auth-with-password", json={"identity": email, "password": password}
             )
             headers = {"Authorization": auth.json()["token"]}
-            before = _rss_kb()
+            before = int(rss_kb())
             start = time.perf_counter()
             items = []
             page = 1
@@ -118,7 +110,7 @@ async def _child(contender: str, url: str, email: str, password: str) -> dict[st
             wall = time.perf_counter() - start
     else:
         raise SystemExit(f"unknown contender {contender}")
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak = peak_rss_kb()
     return {"wall": wall, "first_page": first_page, "count": len(items), "peak_kb": peak, "added_kb": peak - before}
 
 
@@ -167,16 +159,8 @@ async def _seed(url: str, email: str, password: str, records: int) -> None:
 
 
 def _run_child(contender: str, url: str, email: str, password: str) -> dict[str, float]:
-    result = subprocess.run(
-        [sys.executable, __file__, "--child", contender, url, email, password],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=600,
-    )
-    if result.returncode != 0:
-        raise SystemExit(f"{contender} failed:\n{result.stderr}")
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    argv = [sys.executable, __file__, "--child", contender, url, email, password]
+    return run_json_child(argv, timeout=600, what=contender)
 
 
 def main() -> None:

@@ -22,8 +22,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import resource
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -31,6 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+from tests.bench._common import peak_rss_kb, run_json_child  # noqa: E402 (needs ROOT on sys.path)
 
 CONTENDERS = ("tb-ce-client", "raw", "ours-seq", "ours-fetch-all")
 USER, PASSWORD = "tenant@thingsboard.org", "tenant"
@@ -101,21 +101,14 @@ def child(contender: str, url: str, page_size: int) -> dict[str, float]:
         wall, count = _child_tb_ce(url, page_size)
     else:
         wall, count = asyncio.run(_child_async(contender, url, page_size))
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_mb = peak_rss_kb() / 1024
     return {"wall": wall, "count": count, "peak_mb": peak_mb}
 
 
 def run_child(contender: str, url: str, page_size: int) -> dict[str, float]:
-    result = subprocess.run(
-        [sys.executable, __file__, "--child", contender, url, str(page_size)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=1800,
+    return run_json_child(
+        [sys.executable, __file__, "--child", contender, url, str(page_size)], timeout=1800, what=contender, cwd=ROOT
     )
-    if result.returncode != 0:
-        raise RuntimeError(f"{contender} failed:\n{result.stderr[-2000:]}")
-    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
