@@ -13,7 +13,7 @@ import json
 import ssl
 from collections.abc import Mapping, Sequence
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import httpx
 import msgspec
@@ -36,6 +36,7 @@ from console.pocketbase.services import (
 __all__ = ["DEFAULT_TIMEOUT", "FileTuple", "PocketBase"]
 
 T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 DEFAULT_LIMITS = httpx.Limits(max_connections=16, max_keepalive_connections=8)
@@ -45,6 +46,12 @@ DEFAULT_LANG = "en-US"
 FileTuple = tuple[str, Any]
 
 _encoder = msgspec.json.Encoder(enc_hook=enc_hook)
+
+
+class _Decoder(Protocol[T_co]):
+    """A `msgspec.json.Decoder` or anything decoding the same way (e.g. `RecordPageDecoder`)."""
+
+    def decode(self, buf: bytes, /) -> T_co: ...
 
 
 class PocketBase:
@@ -185,7 +192,7 @@ class PocketBase:
             if self._pending.get(request_key) is inner:
                 del self._pending[request_key]
 
-    async def send_decoded(self, decoder: msgspec.json.Decoder[T], path: str, **kwargs: Any) -> T:
+    async def send_decoded(self, decoder: _Decoder[T], path: str, **kwargs: Any) -> T:
         """`send`, then decode the body with a msgspec decoder (a malformed answer is a readable error)."""
         response = await self.send(path, **kwargs)
         try:

@@ -17,7 +17,14 @@ from urllib.parse import quote
 import msgspec
 
 from console.errors import ApiError, AuthenticationError, NotFoundError
-from console.pocketbase.models import AuthMethodsList, RecordAuthResponse, RecordModel, ResultList, dec_hook
+from console.pocketbase.models import (
+    AuthMethodsList,
+    RecordAuthResponse,
+    RecordModel,
+    RecordPageDecoder,
+    ResultList,
+    dec_hook,
+)
 
 if TYPE_CHECKING:
     from console.pocketbase.client import FileTuple, PocketBase
@@ -28,7 +35,7 @@ __all__ = ["DEFAULT_BATCH", "DEFAULT_CONCURRENCY", "RecordService"]
 DEFAULT_BATCH = 1000  # the server's perPage cap
 DEFAULT_CONCURRENCY = 4
 
-_list_decoder = msgspec.json.Decoder(ResultList[RecordModel], dec_hook=dec_hook)
+_page_decoder = RecordPageDecoder()  # compact records over zero-copy slices of the page (see models.RecordModel)
 _record_decoder = msgspec.json.Decoder(RecordModel, dec_hook=dec_hook)
 _auth_decoder = msgspec.json.Decoder(RecordAuthResponse, dec_hook=dec_hook)
 _methods_decoder = msgspec.json.Decoder(AuthMethodsList)
@@ -93,7 +100,7 @@ class RecordService:
             "fields": fields,
             "skipTotal": True if skip_total else None,
         }
-        decoder = _list_decoder if model is None else _typed_list_decoder(model)
+        decoder = _page_decoder if model is None else _typed_list_decoder(model)
         return await self._client.send_decoded(
             decoder, self.records_path, params=params, headers=headers, request_key=request_key
         )
