@@ -318,3 +318,41 @@ def test_custom_range_is_fixed(qloop: Any, fleet: ScriptedFleet, make_chart: Any
     assert ts_of(chart, "d1", "temp") == [NOW - 3 * HOUR + i * MINUTE for i in range(60)]
     x0, x1 = chart.visible_x_range_ms()
     assert (round(x0), round(x1)) == (NOW - 3 * HOUR, NOW - 2 * HOUR)
+
+
+def test_zooming_with_the_wheel_pauses_and_resume_follows_again(
+    qloop: Any, fleet: ScriptedFleet, make_chart: Any, clock: Clock
+) -> None:
+    from PySide6.QtCore import QPoint, Qt
+    from PySide6.QtGui import QWheelEvent
+    from PySide6.QtWidgets import QApplication
+
+    fleet.put("d1", "temp", [(NOW - 60_000 + i * 1000, i) for i in range(60)])
+    chart = make_chart()
+    chart.add_series("d1", "temp")
+    loaded(qloop, chart)
+    chart.redraw_now()
+    viewport = chart.plot_widget.viewport()
+    centre = QPointF(viewport.width() / 2, viewport.height() / 2)
+    wheel = QWheelEvent(
+        centre,
+        viewport.mapToGlobal(centre),
+        QPoint(0, 0),
+        QPoint(0, 120),
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+        Qt.ScrollPhase.NoScrollPhase,
+        False,
+    )
+    QApplication.sendEvent(viewport, wheel)
+    qloop.settle(0.05)
+    x0, x1 = chart.visible_x_range_ms()
+    assert chart.paused and chart.pause_button.text() == "Resume live"
+    assert x1 - x0 < PRESETS[0].span_ms  # zoomed in
+    clock.now += 5000
+    chart.redraw_now()
+    assert chart.visible_x_range_ms() == (x0, x1)  # paused: the view stays where the user put it
+    chart.pause_button.click()
+    chart.redraw_now()
+    x0, x1 = chart.visible_x_range_ms()
+    assert not chart.paused and abs(x1 - clock.now) < 1 and abs(x1 - x0 - PRESETS[0].span_ms) < 1
