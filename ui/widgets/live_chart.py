@@ -55,6 +55,7 @@ Ident = tuple[str, str]
 _OFFLINE = frozenset({ConnectionState.DISCONNECTED, ConnectionState.RECONNECTING, ConnectionState.FAILED})
 _FETCH_CONCURRENCY = 4
 NARROW_WIDTH = 760  # below this the legend sits under the plot
+FRAME_POINTS = 12_000  # points drawn per frame across all visible series (peak-downsampled beyond it)
 _READOUT_HINT = '<span style="color:#888">Point at the chart to read time and values.</span>'
 
 pg.setConfigOptions(background="w", foreground="#333", antialias=False)
@@ -112,6 +113,7 @@ class LiveChart(QWidget):
         self._closed = False
         self._max_points = 4000
         self._px_per_ms = 1.0
+        self._series_budget = FRAME_POINTS
         self._last_trim = 0
         self._retry: Callable[[], None] | None = None
         self.loads_in_flight = 0
@@ -571,6 +573,13 @@ class LiveChart(QWidget):
         assert clip is not None
         self._max_points = max(int(self.plot.vb.width()), 200)
         self._px_per_ms = max(self.plot.vb.width(), 200) / (span * 1000)
+        # Rasterising is the cost of a frame (~1 µs a segment): share a budget between the visible series, so a
+        # 100-series overlay stays ~10 ms a frame; a few series still get one point per pixel.
+        visible = max(len(self._series) - len(self._hidden), 1)
+        budget = max(48, FRAME_POINTS // visible)
+        if budget != self._series_budget:
+            self._series_budget = budget
+            reclip = True
         for ident, series in self._series.items():
             version = series.buffer.version
             if not reclip and (self._paused or self._drawn.get(ident) == version):
@@ -615,7 +624,8 @@ class LiveChart(QWidget):
         if not series.is_boolean and len(ts) > 2:
             # About one point per pixel the series spans on screen (peak pairs keep its spikes).
             extent_px = (float(ts[-1]) - float(ts[0])) * self._px_per_ms
-            ts, values = peak_downsample(ts, values, max(16, min(self._max_points, int(extent_px) + 2)))
+            budget = min(self._max_points, int(extent_px) + 2, self._series_budget)
+            ts, values = peak_downsample(ts, values, max(16, budget))
         x = ts / 1000.0  # new arrays: the buffer may compact under a view
         y = np.array(values, dtype=np.float64)
         mask = self._connect_mask(ts)
