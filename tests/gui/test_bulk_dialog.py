@@ -193,3 +193,31 @@ def test_all_devices_matching_the_filter_are_previewed(qloop, tasks, journal):
     assert {d.device_id for d in dialog.plan.devices} == expected and len(expected) > 50
     assert all(d.diffs[0].describe() == "targetTemperature: 21.5 → 19.5" for d in dialog.plan.devices)
     dialog.close()
+
+
+def test_rename_and_delete_from_the_form(qloop, tasks, journal):
+    fleet, devices = _fleet(3)  # d0 has no fw, d1 has 2.0, d2 has 1.0
+    dialog = _dialog(tasks, fleet, journal, devices)
+    dialog.scope_combo.setCurrentIndex(dialog.scope_combo.findData("SHARED_SCOPE"))
+    dialog.op_combo.setCurrentIndex(dialog.op_combo.findData("rename"))
+    assert dialog.new_key_edit.isVisible() and not dialog.value_edit.isVisible()
+    dialog.key_edit.setText("fw")
+    dialog.new_key_edit.setText("firmware")
+    dialog.start_preview()
+    qloop.wait_until(lambda: dialog.plan is not None)
+    changes = [r[1] for r in _table(dialog)]
+    assert "fw: missing (nothing to rename to firmware)" in changes
+    assert "firmware: missing → 2.0 (renamed from fw)" in changes
+    dialog.start_apply()
+    qloop.wait_until(lambda: dialog.report is not None)
+    assert fleet.data[("d1", "SHARED_SCOPE")] == {"firmware": "2.0"}
+
+    dialog.op_combo.setCurrentIndex(dialog.op_combo.findData("delete"))
+    dialog.key_edit.setText("firmware, other")
+    dialog.start_preview()
+    qloop.wait_until(lambda: dialog.plan is not None and dialog.report is None)
+    assert dialog.plan.devices[0].summary() == "firmware: missing; other: missing"
+    dialog.start_apply()
+    qloop.wait_until(lambda: dialog.report is not None)
+    assert all(fleet.data[(d.id, "SHARED_SCOPE")] == {} for d in devices)
+    dialog.close()
