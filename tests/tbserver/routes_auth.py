@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
 from .http import CLAIMS_KEY, STORE_KEY, empty_ok, error_response, json_response, read_json, user_of
 from .store import Failure
 
 
+async def _lenient_body(request: web.Request) -> Any:
+    """The decoded body, or None when it is not JSON: the auth endpoints answer a bad body with their own 401."""
+    try:
+        return await read_json(request)
+    except Failure:
+        return None
+
+
 async def login(request: web.Request) -> web.Response:
     store = request.app[STORE_KEY]
-    try:
-        body = await read_json(request)
-    except Failure:
-        body = None
+    body = await _lenient_body(request)
     if not isinstance(body, dict):
         raise Failure(401, "Authentication failed", 10)
     return json_response(store.login(body.get("username"), body.get("password")))
@@ -21,10 +28,7 @@ async def login(request: web.Request) -> web.Response:
 
 async def refresh(request: web.Request) -> web.Response:
     store = request.app[STORE_KEY]
-    try:
-        body = await read_json(request)
-    except Failure:
-        body = None
+    body = await _lenient_body(request)
     token = body.get("refreshToken") if isinstance(body, dict) else None
     return json_response(store.refresh(token))
 

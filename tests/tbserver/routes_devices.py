@@ -233,6 +233,14 @@ async def update_credentials(request: web.Request) -> web.Response:
     return json_response(_credentials_json(store, device))
 
 
+def _assigned(store: Store, device: Device, customer_id: str) -> web.Response:
+    """Move the device to `customer_id` (NULL_UUID: back to the tenant) as a new version; answers the device."""
+    device.customer_id = customer_id
+    device.version += 1
+    store.changed()
+    return json_response(device.to_json(store.tenant.id))
+
+
 async def assign_device_public(request: web.Request) -> web.Response:
     store = request.app[STORE_KEY]
     user = require(request, *ADMIN)
@@ -241,10 +249,7 @@ async def assign_device_public(request: web.Request) -> web.Response:
     if public is None:  # ThingsBoard creates the "Public" customer on first use
         public = Customer(store.new_id(), "Public", store.now_ms(), {"isPublic": True})
         store.customers[public.id] = public
-    device.customer_id = public.id
-    device.version += 1
-    store.changed()
-    return json_response(device.to_json(store.tenant.id))
+    return _assigned(store, device, public.id)
 
 
 async def assign_device(request: web.Request) -> web.Response:
@@ -254,10 +259,7 @@ async def assign_device(request: web.Request) -> web.Response:
     device = store.device_for(user, check_uuid(request.match_info["deviceId"]))
     if customer_id not in store.customers:
         raise not_found("Customer", customer_id)
-    device.customer_id = customer_id
-    device.version += 1
-    store.changed()
-    return json_response(device.to_json(store.tenant.id))
+    return _assigned(store, device, customer_id)
 
 
 async def unassign_device(request: web.Request) -> web.Response:
@@ -266,10 +268,7 @@ async def unassign_device(request: web.Request) -> web.Response:
     device = store.device_for(user, check_uuid(request.match_info["deviceId"]))
     if device.customer_id == NULL_UUID:
         raise Failure(400, "Device isn't assigned to any customer!", 31)
-    device.customer_id = NULL_UUID
-    device.version += 1
-    store.changed()
-    return json_response(device.to_json(store.tenant.id))
+    return _assigned(store, device, NULL_UUID)
 
 
 async def devices_by_ids(request: web.Request) -> web.Response:
