@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import msgspec
 
 from console.errors import NotFoundError
@@ -18,6 +20,15 @@ _CREDENTIALS = msgspec.json.Decoder(DeviceCredentials)
 _DEVICES = msgspec.json.Decoder(list[Device])
 
 
+def _info_params(
+    page_link: PageLink, type: str | None, device_profile_id: str | EntityId | None, active: bool | None
+) -> dict[str, Any]:
+    """Query of the tenant and customer deviceInfos lists: the page link plus the optional filters."""
+    return page_link.to_params() | params_of(
+        type=type, deviceProfileId=uuid_of(device_profile_id) if device_profile_id else None, active=active
+    )
+
+
 class DeviceService(Service):
     """`tb.devices`."""
 
@@ -29,9 +40,7 @@ class DeviceService(Service):
         device_profile_id: str | EntityId | None = None,
         active: bool | None = None,
     ) -> PageData[DeviceInfo]:
-        params = page_link.to_params() | params_of(
-            type=type, deviceProfileId=uuid_of(device_profile_id) if device_profile_id else None, active=active
-        )
+        params = _info_params(page_link, type, device_profile_id, active)
         return await self._call("GET", "/api/tenant/deviceInfos", params=params, decoder=_DEVICE_INFO_PAGE)
 
     async def get_customer_device_infos(
@@ -43,9 +52,7 @@ class DeviceService(Service):
         device_profile_id: str | EntityId | None = None,
         active: bool | None = None,
     ) -> PageData[DeviceInfo]:
-        params = page_link.to_params() | params_of(
-            type=type, deviceProfileId=uuid_of(device_profile_id) if device_profile_id else None, active=active
-        )
+        params = _info_params(page_link, type, device_profile_id, active)
         path = f"/api/customer/{uuid_of(customer_id)}/deviceInfos"
         return await self._call("GET", path, params=params, decoder=_DEVICE_INFO_PAGE)
 
