@@ -103,6 +103,7 @@ class Console:
             return
         if fleet is None:  # failed: the task manager already showed the message
             raise RuntimeError(handle.error or "the demo fleet did not start")
+        self.editing.profile = "Demo fleet"
         await self.window.set_fleet(fleet, owned=True, closer=self.runner.stop)
         self.window.status.showMessage("Demo fleet running: simulated devices post telemetry.", 10000)
 
@@ -144,6 +145,7 @@ class Console:
             await fleet.close()
             self.open_connect_dialog(profile.name, handle.error)
             return
+        self.editing.profile = profile.name  # the journal records which profile made each change
         await self.window.set_fleet(fleet, owned=True)
 
     def open_connect_dialog(self, name: str | None = None, error: str = "") -> None:
@@ -163,6 +165,7 @@ class Console:
         dialog.open()  # never exec(): qasync can't nest loops
 
     def _on_dialog_connected(self, fleet: Any) -> None:
+        self.editing.profile = getattr(self._dialog, "connected_profile", "")  # the journal records it
         self.window.tasks.start(self.window.set_fleet(fleet, owned=True), "Connecting")
 
     def _on_dialog_finished(self, _result: int) -> None:
@@ -263,6 +266,7 @@ def main(argv: list[str] | None = None) -> int:
 
     async def run() -> int:
         console = Console(args)
+        collector.freeze()  # start-up objects leave the collector's scans: shorter full collections later
         try:
             return await console.run()
         finally:

@@ -60,6 +60,7 @@ class ConnectDialog(QDialog):
     def __init__(self, tasks: TaskManager, *, config_dir: str | Path | None = None, parent: QWidget | None = None):
         super().__init__(parent)
         self.setWindowTitle("Connect to a server")
+        self.connected_profile = ""  # the name of the profile the last successful connect used
         self.setModal(True)
         self.resize(760, 520)
         self._tasks = tasks
@@ -371,6 +372,7 @@ class ConnectDialog(QDialog):
                 raise
             finally:
                 self._set_busy(False)
+            self.connected_profile = saved.name if saved is not None else ""
             self.connected.emit(fleet)
             self.accept()
 

@@ -46,6 +46,7 @@ from console.fleet.pocketbase_query import (
     device_filters,
     device_row_from_record,
     device_sort,
+    json_field_value,
     now_ms,
     parse_pb_date,
 )
@@ -249,7 +250,8 @@ class PocketBaseFleet(StateBroadcaster):
                 self._upsert(
                     ATTRIBUTES,
                     row_id(device_id, scope, key),
-                    {"device": device_id, "scope": scope, "key": key, "value": value, "last_update_ts": now},
+                    {"device": device_id, "scope": scope, "key": key, "value": json_field_value(value),
+                     "last_update_ts": now},
                 )
                 for key, value in values.items()
             )

@@ -6,6 +6,7 @@ Every value a user typed goes through `build_filter` (bound and quoted), never i
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
@@ -85,6 +86,15 @@ def attribute_from_record(record: Mapping[str, Any]) -> Attribute:
         value=record.get("value"),
         last_update_ts=int(record.get("last_update_ts") or 0),
     )
+
+
+def json_field_value(value: Any) -> Any:
+    """What to send to a PocketBase JSON field so that `value` is stored as itself.
+
+    PocketBase parses a string sent to a JSON field as JSON when it can ("1.0" becomes the number 1, "true" a
+    boolean), so text goes in as its own JSON literal, which the server parses back to the same text.
+    """
+    return json.dumps(value) if isinstance(value, str) else value
 
 
 def device_sort(query: DeviceQuery) -> str:

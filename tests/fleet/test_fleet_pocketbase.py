@@ -141,3 +141,24 @@ async def test_collections_page_lists_the_demo_collections_with_counts(pb_demo_s
     assert "_superusers" not in rows
     assert rows["devices"].records == SMALL_DEMO.devices and rows["devices"].type == "base"
     assert {"name", "profile", "active"} <= set(rows["devices"].fields)
+
+
+async def test_text_that_looks_like_json_stays_text(pb_demo_server):
+    """PocketBase parses a string sent to a JSON field as JSON when it can ("1.0" would come back as the number 1):
+    an engineer who types the text "1.0" or "true" must read back exactly that text."""
+    fleet = PocketBaseFleet(
+        pb_demo_server.url, identity=pb_demo_server.superuser_email, password=pb_demo_server.superuser_password
+    )
+    await fleet.connect()
+    try:
+        device = (await fleet.list_devices(DeviceQuery(), 0, 1)).rows[0].id
+        prefix = unique_key("text")
+        values = {f"{prefix}_{i}": text for i, text in enumerate(["1.0", "true", "null", '{"a": 1}', '"quoted"', ""])}
+        values[f"{prefix}_number"] = 1.5
+        await fleet.save_attributes(device, "SHARED_SCOPE", values)
+        read = {a.key: a.value for a in await fleet.attributes(device, "SHARED_SCOPE")}
+        assert {key: read.get(key) for key in values} == values
+        assert type(read[f"{prefix}_number"]) is float
+        await fleet.delete_attributes(device, "SHARED_SCOPE", list(values))
+    finally:
+        await fleet.close()
