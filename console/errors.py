@@ -323,6 +323,9 @@ def error_from_transport(exc: BaseException, url: str = "") -> ApiError:
         )
     if isinstance(exc, httpx.TooManyRedirects):
         return NetworkError("The server redirected too many times.", url=url, original_error=exc)
+    ws_error = _from_websockets(exc, url, target)
+    if ws_error is not None:
+        return ws_error
     if isinstance(exc, httpx.TransportError | OSError):
         return NetworkError(
             f"Network error talking to{target}: {_short_reason(exc)}.", url=url, original_error=exc
@@ -330,6 +333,38 @@ def error_from_transport(exc: BaseException, url: str = "") -> ApiError:
     if isinstance(exc, httpx.HTTPError):
         return ApiError(f"HTTP error: {_short_reason(exc)}.", url=url, original_error=exc)
     return ApiError(f"Unexpected error: {type(exc).__name__}.", url=url, original_error=exc)
+
+
+def _from_websockets(exc: BaseException, url: str, target: str) -> ApiError | None:
+    """The websockets library's failures (live telemetry sockets), or None for anything else."""
+    from websockets import exceptions as ws
+
+    if not isinstance(exc, ws.WebSocketException):
+        return None
+    if isinstance(exc, ws.InvalidStatus):
+        status = exc.response.status_code
+        body = exc.response.body or b""
+        found = error_from_response(status, body, url=url, headers=dict(exc.response.headers))
+        found.message = f"The server{target} refused the live connection: {found.message}"
+        found.original_error = exc
+        return found
+    if isinstance(exc, ws.InvalidURI):
+        return InvalidUrlError(f"The live-data address is not usable: {_short_reason(exc)}.", url=url,
+                               original_error=exc)
+    if isinstance(exc, ws.InvalidProxy | ws.ProxyError):
+        return NetworkError(f"The proxy refused the live connection: {_short_reason(exc)}.", url=url,
+                            original_error=exc)
+    if isinstance(exc, ws.InvalidHandshake):  # InvalidMessage, InvalidHeader, InvalidUpgrade, ...
+        return NetworkError(
+            f"The server{target} did not accept a live (WebSocket) connection: {_short_reason(exc)}. "
+            "A proxy in front of it may not forward WebSockets.",
+            url=url,
+            original_error=exc,
+        )
+    if isinstance(exc, ws.ConnectionClosed):
+        reason = f" ({exc.rcvd.reason})" if exc.rcvd is not None and exc.rcvd.reason else ""
+        return NetworkError(f"The live connection to{target} closed{reason}.", url=url, original_error=exc)
+    return NetworkError(f"Live connection error: {_short_reason(exc)}.", url=url, original_error=exc)
 
 
 def _host_of(url: str) -> str:

@@ -151,3 +151,22 @@ def test_exported_members_match_all():
     public = {n for n, o in vars(errors).items() if inspect.isclass(o) and issubclass(o, Exception)}
     assert public <= set(errors.__all__)
     assert errors.__all__ == sorted(errors.__all__)
+
+
+def test_websocket_handshake_failures_read_well():
+    from websockets.datastructures import Headers
+    from websockets.exceptions import ConnectionClosedError, InvalidMessage, InvalidStatus
+    from websockets.frames import Close
+    from websockets.http11 import Response
+
+    url = "ws://tb.example.com:8080/api/ws"
+    garbled = error_from_transport(InvalidMessage("did not receive a valid HTTP response"), url)
+    assert isinstance(garbled, NetworkError) and "WebSocket" in garbled.message and "Unexpected" not in garbled.message
+
+    body = b'{"status":401,"message":"Token has expired","errorCode":11}'
+    refused = InvalidStatus(Response(401, "Unauthorized", Headers(), body))
+    err = error_from_transport(refused, url)
+    assert isinstance(err, AuthenticationError) and err.error_code == 11 and "Token has expired" in err.message
+
+    closed = error_from_transport(ConnectionClosedError(Close(1008, "Max tenant sessions limit reached!"), None), url)
+    assert isinstance(closed, NetworkError) and "Max tenant sessions" in closed.message
