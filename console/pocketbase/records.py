@@ -12,11 +12,11 @@ import collections
 import functools
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
 import msgspec
 
 from console.errors import ApiError, AuthenticationError, NotFoundError
+from console.pocketbase._query import list_params, record_params, seg
 from console.pocketbase.models import (
     AuthMethodsList,
     RecordAuthResponse,
@@ -41,10 +41,6 @@ _auth_decoder = msgspec.json.Decoder(RecordAuthResponse, dec_hook=dec_hook)
 _methods_decoder = msgspec.json.Decoder(AuthMethodsList)
 
 
-def _seg(value: str) -> str:
-    return quote(value, safe="")
-
-
 @functools.lru_cache(maxsize=64)
 def _typed_list_decoder(model: type[Any]) -> msgspec.json.Decoder[ResultList[Any]]:
     """A decoder that turns each item straight into the caller's msgspec.Struct (no per-record dict)."""
@@ -63,7 +59,7 @@ class RecordService:
 
     @property
     def base_path(self) -> str:
-        return f"/api/collections/{_seg(self.collection_id_or_name)}"
+        return f"/api/collections/{seg(self.collection_id_or_name)}"
 
     @property
     def records_path(self) -> str:
@@ -90,16 +86,9 @@ class RecordService:
 
         Items are `RecordModel`s, or instances of `model` (a msgspec.Struct matching the collection) when given.
         """
-        params = {
-            **(query or {}),
-            "page": page,
-            "perPage": per_page,
-            "filter": filter,
-            "sort": sort,
-            "expand": expand,
-            "fields": fields,
-            "skipTotal": True if skip_total else None,
-        }
+        params = list_params(
+            page, per_page, filter=filter, sort=sort, expand=expand, fields=fields, skip_total=skip_total, query=query
+        )
         decoder = _page_decoder if model is None else _typed_list_decoder(model)
         return await self._client.send_decoded(
             decoder, self.records_path, params=params, headers=headers, request_key=request_key
@@ -237,8 +226,8 @@ class RecordService:
             raise NotFoundError("Missing record id.", url=self._client.base_url + self.records_path, status=404)
         return await self._client.send_decoded(
             _record_decoder,
-            f"{self.records_path}/{_seg(record_id)}",
-            params={**(query or {}), "expand": expand, "fields": fields},
+            f"{self.records_path}/{seg(record_id)}",
+            params=record_params(query, expand, fields),
             headers=headers,
             request_key=request_key,
         )
@@ -260,7 +249,7 @@ class RecordService:
             _record_decoder,
             self.records_path,
             method="POST",
-            params={**(query or {}), "expand": expand, "fields": fields},
+            params=record_params(query, expand, fields),
             body=dict(body or {}),
             files=files,
             headers=headers,
@@ -280,9 +269,9 @@ class RecordService:
         """Partial update (PATCH); `field+`/`field-` modifiers and file tuples work as on the server."""
         record = await self._client.send_decoded(
             _record_decoder,
-            f"{self.records_path}/{_seg(record_id)}",
+            f"{self.records_path}/{seg(record_id)}",
             method="PATCH",
-            params={**(query or {}), "expand": expand, "fields": fields},
+            params=record_params(query, expand, fields),
             body=dict(body or {}),
             files=files,
             headers=headers,
@@ -300,7 +289,7 @@ class RecordService:
         headers: Mapping[str, str] | None = None,
     ) -> None:
         await self._client.send(
-            f"{self.records_path}/{_seg(record_id)}", method="DELETE", params=query, headers=headers
+            f"{self.records_path}/{seg(record_id)}", method="DELETE", params=query, headers=headers
         )
         store = self._client.auth_store
         if store.record is not None and self._is_auth_record(store.record, record_id):
@@ -360,7 +349,7 @@ class RecordService:
         """A superuser-only, non-refreshable token for another record (the store is left as it is)."""
         return await self._client.send_decoded(
             _auth_decoder,
-            f"{self.base_path}/impersonate/{_seg(record_id)}",
+            f"{self.base_path}/impersonate/{seg(record_id)}",
             method="POST",
             body={"duration": duration},
         )

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
 import msgspec
 
 from console.errors import ApiError, error_for_status
+from console.pocketbase._query import list_params, seg
 from console.pocketbase.models import (
     BatchResult,
     CollectionModel,
@@ -49,23 +49,6 @@ _batch_decoder = msgspec.json.Decoder(list[BatchResult], dec_hook=dec_hook)
 _token_decoder = msgspec.json.Decoder(dict[str, str])
 
 
-def _seg(value: str) -> str:
-    return quote(value, safe="")
-
-
-def _list_params(
-    page: int, per_page: int, filter: str | None, sort: str | None, fields: str | None, skip_total: bool
-) -> dict[str, Any]:
-    return {
-        "page": page,
-        "perPage": per_page,
-        "filter": filter,
-        "sort": sort,
-        "fields": fields,
-        "skipTotal": True if skip_total else None,
-    }
-
-
 class CollectionService:
     """Collection schemas (superuser only): `pb.collections`."""
 
@@ -85,7 +68,7 @@ class CollectionService:
         return await self._client.send_decoded(
             _collection_list_decoder,
             "/api/collections",
-            params=_list_params(page, per_page, filter, sort, fields, skip_total),
+            params=list_params(page, per_page, filter=filter, sort=sort, fields=fields, skip_total=skip_total),
         )
 
     async def get_full_list(
@@ -101,7 +84,7 @@ class CollectionService:
             page += 1
 
     async def get_one(self, id_or_name: str) -> CollectionModel:
-        return await self._client.send_decoded(_collection_decoder, f"/api/collections/{_seg(id_or_name)}")
+        return await self._client.send_decoded(_collection_decoder, f"/api/collections/{seg(id_or_name)}")
 
     async def create(self, body: Mapping[str, Any]) -> CollectionModel:
         return await self._client.send_decoded(
@@ -111,15 +94,15 @@ class CollectionService:
     async def update(self, id_or_name: str, body: Mapping[str, Any]) -> CollectionModel:
         """Partial update; to change fields send the whole `fields` list (existing fields keep their `id`)."""
         return await self._client.send_decoded(
-            _collection_decoder, f"/api/collections/{_seg(id_or_name)}", method="PATCH", body=dict(body)
+            _collection_decoder, f"/api/collections/{seg(id_or_name)}", method="PATCH", body=dict(body)
         )
 
     async def delete(self, id_or_name: str) -> None:
-        await self._client.send(f"/api/collections/{_seg(id_or_name)}", method="DELETE")
+        await self._client.send(f"/api/collections/{seg(id_or_name)}", method="DELETE")
 
     async def truncate(self, id_or_name: str) -> None:
         """Delete every record of the collection (the schema stays)."""
-        await self._client.send(f"/api/collections/{_seg(id_or_name)}/truncate", method="DELETE")
+        await self._client.send(f"/api/collections/{seg(id_or_name)}/truncate", method="DELETE")
 
     async def import_collections(
         self, collections: Sequence[Mapping[str, Any]], *, delete_missing: bool = False
@@ -159,7 +142,7 @@ class FileService:
         if download:
             params["download"] = 1
         return self._client.build_url(
-            f"/api/files/{_seg(collection)}/{_seg(record_id)}/{_seg(filename)}", params
+            f"/api/files/{seg(collection)}/{seg(record_id)}/{seg(filename)}", params
         )
 
     async def get_token(self) -> str:
@@ -185,11 +168,13 @@ class LogService:
         skip_total: bool = False,
     ) -> ResultList[LogModel]:
         return await self._client.send_decoded(
-            _log_list_decoder, "/api/logs", params=_list_params(page, per_page, filter, sort, fields, skip_total)
+            _log_list_decoder,
+            "/api/logs",
+            params=list_params(page, per_page, filter=filter, sort=sort, fields=fields, skip_total=skip_total),
         )
 
     async def get_one(self, log_id: str) -> LogModel:
-        return await self._client.send_decoded(_log_decoder, f"/api/logs/{_seg(log_id)}")
+        return await self._client.send_decoded(_log_decoder, f"/api/logs/{seg(log_id)}")
 
     async def get_stats(self, *, filter: str | None = None) -> list[LogStat]:
         return await self._client.send_decoded(_log_stats_decoder, "/api/logs/stats", params={"filter": filter})
@@ -237,7 +222,7 @@ class SubBatchService:
 
     def __init__(self, batch: BatchRequest, collection: str) -> None:
         self._batch = batch
-        self._path = f"/api/collections/{_seg(collection)}/records"
+        self._path = f"/api/collections/{seg(collection)}/records"
 
     def create(self, body: Mapping[str, Any] | None = None, files: Sequence[FileTuple] | None = None) -> None:
         self._batch._add("POST", self._path, body, files)
@@ -245,14 +230,14 @@ class SubBatchService:
     def update(
         self, record_id: str, body: Mapping[str, Any] | None = None, files: Sequence[FileTuple] | None = None
     ) -> None:
-        self._batch._add("PATCH", f"{self._path}/{_seg(record_id)}", body, files)
+        self._batch._add("PATCH", f"{self._path}/{seg(record_id)}", body, files)
 
     def upsert(self, body: Mapping[str, Any], files: Sequence[FileTuple] | None = None) -> None:
         """Create or update by `body["id"]`."""
         self._batch._add("PUT", self._path, body, files)
 
     def delete(self, record_id: str) -> None:
-        self._batch._add("DELETE", f"{self._path}/{_seg(record_id)}", None, None)
+        self._batch._add("DELETE", f"{self._path}/{seg(record_id)}", None, None)
 
 
 class BatchRequest:
