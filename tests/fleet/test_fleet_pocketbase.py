@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import AsyncIterator
 
 import msgspec
 import pytest
@@ -23,6 +24,19 @@ async def superuser_token(server) -> str:
             server.superuser_email, server.superuser_password
         )
         return result.token
+
+
+@pytest.fixture
+async def fleet(pb_demo_server) -> AsyncIterator[PocketBaseFleet]:
+    """A fleet signed in to the demo server as the superuser, closed after the test."""
+    fleet = PocketBaseFleet(
+        pb_demo_server.url, identity=pb_demo_server.superuser_email, password=pb_demo_server.superuser_password
+    )
+    await fleet.connect()
+    try:
+        yield fleet
+    finally:
+        await fleet.close()
 
 
 async def test_a_saved_token_signs_in_and_a_bad_one_is_refused(pb_demo_server):
@@ -60,28 +74,21 @@ async def test_open_fleet_with_a_password_profile(pb_demo_server):
         await fleet.close()
 
 
-async def test_live_telemetry_for_more_devices_than_one_filter_holds(pb_demo_server):
-    fleet = PocketBaseFleet(
-        pb_demo_server.url, identity=pb_demo_server.superuser_email, password=pb_demo_server.superuser_password
-    )
-    await fleet.connect()
+async def test_live_telemetry_for_more_devices_than_one_filter_holds(fleet):
+    devices = [device_id(d.name) for d in data.make_devices(SMALL_DEMO, 0)]
+    assert len(devices) > 50  # the fleet splits the realtime filter into several subscriptions
+    key = unique_key("many")
+    got = []
+    subscription = await fleet.subscribe_telemetry(devices, [key], lambda d, k, points: got.append(d))
     try:
-        devices = [device_id(d.name) for d in data.make_devices(SMALL_DEMO, 0)]
-        assert len(devices) > 50  # the fleet splits the realtime filter into several subscriptions
-        key = unique_key("many")
-        got = []
-        subscription = await fleet.subscribe_telemetry(devices, [key], lambda d, k, points: got.append(d))
-        try:
-            now = int(time.time() * 1000)
-            for device in (devices[0], devices[-1]):
-                await fleet.pb.collection("telemetry").create({"device": device, "key": key, "ts": now, "value": 1})
-            await fleet.pb.collection("telemetry").create({"device": devices[1], "key": "other", "ts": now, "value": 1})
-            await wait_for(lambda: len(got) >= 2)
-        finally:
-            await subscription.close()
-        assert got == [devices[0], devices[-1]]
+        now = int(time.time() * 1000)
+        for device in (devices[0], devices[-1]):
+            await fleet.pb.collection("telemetry").create({"device": device, "key": key, "ts": now, "value": 1})
+        await fleet.pb.collection("telemetry").create({"device": devices[1], "key": "other", "ts": now, "value": 1})
+        await wait_for(lambda: len(got) >= 2)
     finally:
-        await fleet.close()
+        await subscription.close()
+    assert got == [devices[0], devices[-1]]
 
 
 async def test_points_missed_while_the_server_was_down_are_backfilled_once_in_order(pb_server_factory):
@@ -126,39 +133,25 @@ async def test_points_missed_while_the_server_was_down_are_backfilled_once_in_or
         await fleet.close()
 
 
-async def test_collections_page_lists_the_demo_collections_with_counts(pb_demo_server):
+async def test_collections_page_lists_the_demo_collections_with_counts(fleet):
     from console.demo.schema import COLLECTIONS
 
-    fleet = PocketBaseFleet(
-        pb_demo_server.url, identity=pb_demo_server.superuser_email, password=pb_demo_server.superuser_password
-    )
-    await fleet.connect()
-    try:
-        rows = {row.name: row for row in await fleet.collections()}
-    finally:
-        await fleet.close()
+    rows = {row.name: row for row in await fleet.collections()}
     assert set(COLLECTIONS) <= set(rows)
     assert "_superusers" not in rows
     assert rows["devices"].records == SMALL_DEMO.devices and rows["devices"].type == "base"
     assert {"name", "profile", "active"} <= set(rows["devices"].fields)
 
 
-async def test_text_that_looks_like_json_stays_text(pb_demo_server):
+async def test_text_that_looks_like_json_stays_text(fleet):
     """PocketBase parses a string sent to a JSON field as JSON when it can ("1.0" would come back as the number 1):
     an engineer who types the text "1.0" or "true" must read back exactly that text."""
-    fleet = PocketBaseFleet(
-        pb_demo_server.url, identity=pb_demo_server.superuser_email, password=pb_demo_server.superuser_password
-    )
-    await fleet.connect()
-    try:
-        device = (await fleet.list_devices(DeviceQuery(), 0, 1)).rows[0].id
-        prefix = unique_key("text")
-        values = {f"{prefix}_{i}": text for i, text in enumerate(["1.0", "true", "null", '{"a": 1}', '"quoted"', ""])}
-        values[f"{prefix}_number"] = 1.5
-        await fleet.save_attributes(device, "SHARED_SCOPE", values)
-        read = {a.key: a.value for a in await fleet.attributes(device, "SHARED_SCOPE")}
-        assert {key: read.get(key) for key in values} == values
-        assert type(read[f"{prefix}_number"]) is float
-        await fleet.delete_attributes(device, "SHARED_SCOPE", list(values))
-    finally:
-        await fleet.close()
+    device = (await fleet.list_devices(DeviceQuery(), 0, 1)).rows[0].id
+    prefix = unique_key("text")
+    values = {f"{prefix}_{i}": text for i, text in enumerate(["1.0", "true", "null", '{"a": 1}', '"quoted"', ""])}
+    values[f"{prefix}_number"] = 1.5
+    await fleet.save_attributes(device, "SHARED_SCOPE", values)
+    read = {a.key: a.value for a in await fleet.attributes(device, "SHARED_SCOPE")}
+    assert {key: read.get(key) for key in values} == values
+    assert type(read[f"{prefix}_number"]) is float
+    await fleet.delete_attributes(device, "SHARED_SCOPE", list(values))
