@@ -10,12 +10,7 @@ from tb_ce_client.exceptions import ApiException
 from tb_ce_client.models.attribute_data import AttributeData
 from tb_ce_client.models.device import Device
 
-from tests.tbserver.clients import CUSTOMER, TENANT, official
-
-
-@pytest.fixture(scope="module")
-def tenant(tb_server):
-    return official(tb_server.url, TENANT)
+from tests.tbserver.clients import CUSTOMER, official
 
 
 @pytest.fixture

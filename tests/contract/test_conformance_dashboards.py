@@ -9,11 +9,6 @@ from tb_ce_client.models.dashboard import Dashboard
 from tests.tbserver.clients import CUSTOMER, TENANT, official, page_all
 
 
-@pytest.fixture(scope="module")
-def tenant(tb_server):
-    return official(tb_server.url, TENANT)
-
-
 def test_tenant_pages_all_dashboards(tenant):
     pages = list(page_all(tenant.get_tenant_dashboards, page_size=2, sort_property="title"))
     titles = [d.title for p in pages for d in p.data]

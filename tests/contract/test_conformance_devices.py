@@ -6,13 +6,8 @@ import pytest
 from tb_ce_client.exceptions import ApiException
 from tb_ce_client.models.device import Device
 
-from tests.tbserver.clients import CUSTOMER, TENANT, official, page_all
+from tests.tbserver.clients import CUSTOMER, official, page_all
 from tests.tbserver.model import NULL_UUID
-
-
-@pytest.fixture(scope="module")
-def tenant(tb_server):
-    return official(tb_server.url, TENANT)
 
 
 def _store_devices(server):

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
 from tb_ce_client.models.entity_count_query import EntityCountQuery
 from tb_ce_client.models.entity_data_query import EntityDataQuery
 
-from tests.tbserver.clients import CUSTOMER, TENANT, official
+from tests.tbserver.clients import CUSTOMER, official
 
 ACTIVE_FILTER = {
     "key": {"type": "SERVER_ATTRIBUTE", "key": "active"},
@@ -15,11 +14,6 @@ ACTIVE_FILTER = {
                   "value": {"defaultValue": True, "userValue": None, "dynamicValue": None}},
 }
 DEVICES = {"type": "entityType", "entityType": "DEVICE"}
-
-
-@pytest.fixture(scope="module")
-def tenant(tb_server):
-    return official(tb_server.url, TENANT)
 
 
 def data_query(page: int, size: int, **extra) -> EntityDataQuery:

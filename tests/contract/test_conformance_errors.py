@@ -12,11 +12,6 @@ from tb_ce_client.exceptions import ApiException
 from tests.tbserver.clients import TENANT, official, raw_login
 
 
-@pytest.fixture(scope="module")
-def tenant(tb_server):
-    return official(tb_server.url, TENANT)
-
-
 def test_wrong_password_is_401_code_10(tb_server):
     with pytest.raises(ApiException) as info:
         official(tb_server.url, ("tenant@thingsboard.org", "wrong"))

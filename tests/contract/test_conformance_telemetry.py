@@ -8,14 +8,7 @@ import uuid
 import pytest
 from tb_ce_client.models.device import Device
 
-from tests.tbserver.clients import TENANT, official
-
 T0 = 1_700_000_000_000
-
-
-@pytest.fixture(scope="module")
-def tenant(tb_server):
-    return official(tb_server.url, TENANT)
 
 
 @pytest.fixture
