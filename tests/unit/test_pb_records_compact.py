@@ -6,16 +6,19 @@ equality, expand access, read-only mapping behaviour, pickling and copying, re-e
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import pickle
 from typing import Any
 
+import httpx
 import msgspec
 import pytest
 
 from console.errors import ApiError
 from console.pocketbase import PocketBase, RecordModel
 from console.pocketbase.models import RecordPageDecoder, dec_hook, enc_hook
+from console.pocketbase.records import _first_page_size
 
 RECORDS: list[dict[str, Any]] = [
     {
@@ -197,4 +200,64 @@ async def test_live_list_records_match_single_record_reads(pb_server) -> None:
         assert [r.get_string_value("name") for r in page.items] == ["d3"] and page.total_items == 1
         with pytest.raises(ApiError):
             await records.get_list(1, 30, filter="nosuchfield = 1")
+        await pb.collections.delete(name)
+
+
+# --- a small first page (iter_pages / get_full_list) -----------------------------------------------
+
+
+class _PageLog(httpx.AsyncHTTPTransport):
+    """A real transport that remembers (page, perPage) of every list request."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.requests: list[tuple[int, int]] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if "page" in request.url.params:
+            self.requests.append((int(request.url.params["page"]), int(request.url.params["perPage"])))
+        return await super().handle_async_request(request)
+
+
+def test_first_page_size_rules() -> None:
+    assert _first_page_size(1000, None) == 200  # the default: 200, then 2..5 of 200, then pages of 1000
+    assert _first_page_size(1000, 250) == 250
+    assert _first_page_size(10, None) == 10  # a batch no bigger than the first page: unchanged
+    assert _first_page_size(300, None) == 300  # 200 does not tile 300
+    assert _first_page_size(5000, None) == 5000  # the server clamps it: page 1 must show what it used
+    with pytest.raises(ValueError):
+        _first_page_size(1000, 0)
+
+
+async def test_small_first_page_then_full_pages(pb_server) -> None:
+    transport = _PageLog()
+    async with PocketBase(pb_server.url, transport=transport) as pb:
+        await pb.collection("_superusers").auth_with_password(pb_server.superuser_email, pb_server.superuser_password)
+        name = f"firstpage_{id(pb)}"
+        await pb.collections.create({"name": name, "type": "base", "fields": [{"name": "n", "type": "number"}]})
+        records = pb.collection(name)
+        await asyncio.gather(*(records.create({"n": i}) for i in range(57)))
+
+        transport.requests.clear()
+        sizes: list[int] = []
+        seen: list[int] = []
+        async for page in records.iter_pages(10, sort="n", first_batch=5, concurrency=3):
+            if not sizes:
+                assert transport.requests == [(1, 5)], "page 1 (small) reaches the caller before the rest is asked"
+            sizes.append(len(page))
+            seen.extend(r.get_int_value("n") for r in page)
+        assert seen == list(range(57)) and sizes == [5, 5, 10, 10, 10, 10, 7]
+        assert sorted(transport.requests) == [(1, 5), (2, 5), (2, 10), (3, 10), (4, 10), (5, 10), (6, 10)]
+
+        full = await records.get_full_list(10, sort="n", first_batch=5)
+        assert [r.get_int_value("n") for r in full] == list(range(57))
+
+        # rows added while paging are still picked up after the small pages
+        transport.requests.clear()
+        seen = []
+        async for page in records.iter_pages(10, sort="n", filter="n < 7 || n >= 100", first_batch=5):
+            if not seen:
+                await asyncio.gather(*(records.create({"n": 100 + i}) for i in range(10)))
+            seen.extend(r.get_int_value("n") for r in page)
+        assert seen == [*range(7), *range(100, 110)]
         await pb.collections.delete(name)
