@@ -55,6 +55,18 @@ def test_save_assign_and_delete_a_dashboard(tenant):
     assert info.value.status == 404
 
 
+def test_dashboard_update_bumps_version_and_stale_version_conflicts(tenant):
+    created = tenant.save_dashboard(Dashboard(title="Conformance versions"))
+    created.title = "Conformance versions, renamed"
+    updated = tenant.save_dashboard(created)
+    assert updated.version == created.version + 1 and updated.title == "Conformance versions, renamed"
+    created.title = "stale"
+    with pytest.raises(ApiException) as info:
+        tenant.save_dashboard(created)  # still carries the first version
+    assert info.value.status == 409
+    tenant.delete_dashboard(str(created.id.id))
+
+
 def test_customers_and_users_lists(tenant):
     customers = tenant.get_customers(page_size=10, page=0, sort_property="title", sort_order="DESC")
     titles = [c.title for c in customers.data]

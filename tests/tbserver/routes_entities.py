@@ -96,6 +96,16 @@ async def get_dashboard_info(request: web.Request) -> web.Response:
     return json_response(_dashboard_for(request).to_info(store.tenant.id, store.customers))
 
 
+def _updated(entities: dict[str, Any], kind: str, entity_id: str, body: dict[str, Any]) -> Any:
+    """The stored entity a save request updates: 404 when unknown, 409 on a stale version, else its next version."""
+    entity = entities.get(entity_id)
+    if entity is None:
+        raise not_found(kind, entity_id)
+    check_version(body, entity.version, kind)
+    entity.version += 1
+    return entity
+
+
 async def save_dashboard(request: web.Request) -> web.Response:
     store = request.app[STORE_KEY]
     require(request, *ADMIN)
@@ -105,11 +115,7 @@ async def save_dashboard(request: web.Request) -> web.Response:
         raise Failure(400, "Dashboard title should be specified!", 31)
     dashboard_id = body_entity_id(body)
     if dashboard_id is not None:
-        dashboard = store.dashboards.get(dashboard_id)
-        if dashboard is None:
-            raise not_found("Dashboard", dashboard_id)
-        check_version(body, dashboard.version, "Dashboard")
-        dashboard.version += 1
+        dashboard = _updated(store.dashboards, "Dashboard", dashboard_id, body)
     else:
         dashboard = Dashboard(store.new_id(), title, store.now_ms())
         store.dashboards[dashboard.id] = dashboard
@@ -211,11 +217,7 @@ async def save_customer(request: web.Request) -> web.Response:
     clash = next((c for c in store.customers.values() if c.title == title), None)
     customer_id = body_entity_id(body)
     if customer_id is not None:
-        customer = store.customers.get(customer_id)
-        if customer is None:
-            raise not_found("Customer", customer_id)
-        check_version(body, customer.version, "Customer")
-        customer.version += 1
+        customer = _updated(store.customers, "Customer", customer_id, body)
     else:
         customer = Customer(store.new_id(), title, store.now_ms())
     if clash is not None and clash is not customer:
