@@ -50,7 +50,10 @@ class RecordModel(Mapping[str, Any]):
     def _fields(self) -> dict[str, Any]:
         data = self._data
         if data is None:
-            data = self._data = _field_decoder.decode(self._raw)  # type: ignore[arg-type]
+            raw = self._raw
+            if raw is None:  # another thread decoded it meanwhile (it sets `_data` before clearing `_raw`)
+                return self._data  # type: ignore[return-value]
+            data = self._data = _field_decoder.decode(raw)
             self._raw = None  # the page bytes are freed once every record of the page is decoded (or dropped)
         return data
 
@@ -88,8 +91,10 @@ class RecordModel(Mapping[str, Any]):
             return str(data.get("id", ""))
         record_id = self._id
         if record_id is None:
-            value = _id_decoder.decode(self._raw).id  # type: ignore[arg-type]
-            record_id = self._id = "" if value is None else str(value)
+            raw = self._raw
+            if raw is None:  # decoded by another thread meanwhile
+                return str(self._fields.get("id", ""))
+            record_id = self._id = str(_id_decoder.decode(raw).id)  # as `str(fields.get("id", ""))` would give
         return record_id
 
     @property

@@ -43,8 +43,9 @@ RECORDS: list[dict[str, Any]] = [
     },
     {"id": "second000000000", "collectionName": "devices", "active": 0, "temperature": "nan?", "tags": "solo"},
     {},
+    {"id": 12, "name": 5, "active": "yes", "tags": [], "meta": None},
 ]
-PAGE = msgspec.json.encode({"page": 1, "perPage": 30, "totalItems": 3, "totalPages": 1, "items": RECORDS})
+PAGE = msgspec.json.encode({"page": 1, "perPage": 30, "totalItems": 4, "totalPages": 1, "items": RECORDS})
 KEYS = [
     "id", "name", "temperature", "humidity", "active", "count", "status", "tags", "meta", "nothing", "missing",
     "meta.fw", "meta.nested.list.2.x", "tags.0", "tags.-1", "tags.5", "expand.site.title", "expand.peers.1.name",
@@ -62,7 +63,7 @@ def _eager() -> list[RecordModel]:
 
 def test_page_fields_are_kept() -> None:
     page = RecordPageDecoder().decode(PAGE)
-    assert (page.page, page.per_page, page.total_items, page.total_pages) == (1, 30, 3, 1)
+    assert (page.page, page.per_page, page.total_items, page.total_pages) == (1, 30, 4, 1)
     assert all(type(item) is RecordModel for item in page.items)
 
 
@@ -89,7 +90,7 @@ def test_every_getter_answers_as_the_eager_decode(index: int) -> None:
 def test_id_first_then_fields() -> None:
     """Reading `id` alone (row identity in a table) and then the fields gives the same values as the other order."""
     first, second = _compact(), _compact()
-    assert [r.id for r in first] == ["abc123def456ghi", "second000000000", ""]
+    assert [r.id for r in first] == ["abc123def456ghi", "second000000000", "", "12"]
     assert [r.to_dict() for r in first] == [r.to_dict() for r in second] == RECORDS
     assert [r.id for r in second] == [r.id for r in first]
 
@@ -119,7 +120,7 @@ def test_records_are_read_only_and_copies_are_independent() -> None:
 
 
 def test_unequal_records_and_other_types() -> None:
-    first, second, empty = _compact()
+    first, second, empty, _ = _compact()
     assert first != second and empty == RecordModel() and empty == RecordModel({})
     assert first != RECORDS[0]  # a record is not equal to a plain dict (as before)
     with pytest.raises(TypeError):
