@@ -7,7 +7,7 @@ the same everywhere. Names follow the JS SDK (`get_full_list`, `get_all`, `check
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 import msgspec
 
@@ -48,9 +48,14 @@ _dict_decoder = msgspec.json.Decoder(dict[str, Any])
 _batch_decoder = msgspec.json.Decoder(list[BatchResult], dec_hook=dec_hook)
 _token_decoder = msgspec.json.Decoder(dict[str, str])
 
+_T = TypeVar("_T")
 
-class CollectionService:
-    """Collection schemas (superuser only): `pb.collections`."""
+
+class _ListService(Generic[_T]):
+    """A service with a paged `get_list` (page, perPage, filter, sort, fields, skipTotal) at `_list_path`."""
+
+    _list_path: ClassVar[str]
+    _list_decoder: ClassVar[msgspec.json.Decoder[Any]]
 
     def __init__(self, client: PocketBase) -> None:
         self._client = client
@@ -64,12 +69,19 @@ class CollectionService:
         sort: str | None = None,
         fields: str | None = None,
         skip_total: bool = False,
-    ) -> ResultList[CollectionModel]:
+    ) -> ResultList[_T]:
         return await self._client.send_decoded(
-            _collection_list_decoder,
-            "/api/collections",
+            self._list_decoder,
+            self._list_path,
             params=list_params(page, per_page, filter=filter, sort=sort, fields=fields, skip_total=skip_total),
         )
+
+
+class CollectionService(_ListService[CollectionModel]):
+    """Collection schemas (superuser only): `pb.collections`."""
+
+    _list_path = "/api/collections"
+    _list_decoder = _collection_list_decoder
 
     async def get_full_list(
         self, batch: int = 1000, *, filter: str | None = None, sort: str | None = None
@@ -151,27 +163,11 @@ class FileService:
         return answer.get("token", "")
 
 
-class LogService:
+class LogService(_ListService[LogModel]):
     """Request logs (superuser only): `pb.logs`."""
 
-    def __init__(self, client: PocketBase) -> None:
-        self._client = client
-
-    async def get_list(
-        self,
-        page: int = 1,
-        per_page: int = 30,
-        *,
-        filter: str | None = None,
-        sort: str | None = None,
-        fields: str | None = None,
-        skip_total: bool = False,
-    ) -> ResultList[LogModel]:
-        return await self._client.send_decoded(
-            _log_list_decoder,
-            "/api/logs",
-            params=list_params(page, per_page, filter=filter, sort=sort, fields=fields, skip_total=skip_total),
-        )
+    _list_path = "/api/logs"
+    _list_decoder = _log_list_decoder
 
     async def get_one(self, log_id: str) -> LogModel:
         return await self._client.send_decoded(_log_decoder, f"/api/logs/{seg(log_id)}")
