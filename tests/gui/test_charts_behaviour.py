@@ -356,3 +356,30 @@ def test_zooming_with_the_wheel_pauses_and_resume_follows_again(
     chart.redraw_now()
     x0, x1 = chart.visible_x_range_ms()
     assert not chart.paused and abs(x1 - clock.now) < 1 and abs(x1 - x0 - PRESETS[0].span_ms) < 1
+
+
+def _axis_labels(chart: Any) -> list[str]:
+    """The y-axis titles a user sees (left axis, then the visible right-hand ones)."""
+    labels = [chart.plot.getAxis("left").labelText]
+    labels += [axis.labelText for _vb, axis in chart.axes._extras if axis.isVisible()]
+    return [label for label in labels if label]
+
+
+def test_switching_device_leaves_no_axis_of_the_previous_device(
+    qloop: Any, fleet: ScriptedFleet, make_chart: Any
+) -> None:
+    fleet.put("d1", "co2", [(NOW - 30_000, 700)])
+    fleet.put("d1", "pm25", [(NOW - 30_000, 12)])
+    fleet.put("d2", "compressor_load", [(NOW - 30_000, 80)])
+    chart = make_chart()
+    chart.show_device("d1")
+    qloop.wait_until(lambda: len(chart.series()) == 2 and chart.loads_in_flight == 0, what="d1 loaded")
+    chart.redraw_now()
+    assert _axis_labels(chart) == ["co2", "pm25"]
+    chart.show_device("d2")
+    qloop.wait_until(lambda: len(chart.series()) == 1 and chart.loads_in_flight == 0, what="d2 loaded")
+    chart.redraw_now()
+    assert _axis_labels(chart) == ["compressor_load"]  # was co2, pm25, compressor_load: wrong scales named
+    chart.remove_series(("d2", "compressor_load"))
+    chart.redraw_now()
+    assert _axis_labels(chart) == []

@@ -269,7 +269,17 @@ class LiveChart(QWidget):
         self._hidden.discard(ident)
         self.legend.remove_series(ident)
         self._notes_dirty = True
+        if all(other.key != series.key for other in self._series.values()):
+            self._reset_axes()  # no line of that key left: its axis and label go too
         self._spawn(self._ensure_subscribed(), "Updating live subscription")
+
+    def _reset_axes(self) -> None:
+        """Rebuild axes from the series left (the next tick reassigns them), so no axis names a key not drawn."""
+        self.axes.set_per_key(self.axes.per_key)
+        self.curves.clear()
+        self._drawn.clear()
+        self._clip = None
+        self.axes.enable_y_autorange()
 
     def clear_series(self) -> None:
         for ident in list(self._series):
