@@ -108,6 +108,8 @@ class AttributeEditor(QWidget):
         layout.addWidget(self.note)
         layout.addWidget(self.panel)
 
+        # a key added after the load (Add, or a live update) must not come out clipped ("setp…") in a narrow column
+        self.proxy.rowsInserted.connect(lambda *_: self.table.resizeColumnToContents(KEY))
         self.search.textChanged.connect(self.proxy.setFilterFixedString)
         self.scope_tabs.currentChanged.connect(self._on_scope_tabs_changed)
         self.table.clicked.connect(lambda _index: self._on_selection_changed())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPoint, Qt, Signal
@@ -286,7 +287,11 @@ class DevicesPage(QWidget):
         query, total = self.model.query, self.model.total
 
         async def run(handle: BackgroundTask) -> None:
-            count = await export_devices_csv(fleet, query, path, handle, total)
+            try:
+                count = await export_devices_csv(fleet, query, path, handle, total)
+            except asyncio.CancelledError:  # the status bar's Cancel: say so, and that no half file was left
+                self.message.emit(f"Export cancelled: {path.name} was not written.")
+                raise
             self.message.emit(f"Exported {count:,} devices to {path.name}.")
 
         return self._tasks.start(run, f"Exporting devices to {path.name}", visible=True)

@@ -1,0 +1,63 @@
+"""Regressions found by driving the real window against the ThingsBoard emulator as a field engineer would."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.gui.fakes import FakeFleet
+
+
+def test_cancelled_csv_export_says_so_and_leaves_no_file(qloop, window_factory, tmp_path: Path):
+    fleet = FakeFleet(3000)
+    window = window_factory()
+    qloop.run(window.set_fleet(fleet))
+    page = window.devices_page
+    qloop.wait_until(lambda: page.model.rowCount() == 200)
+    fleet.delay = lambda query, number: 0.0 if number == 0 else 30.0  # the second export page never comes
+    messages: list[str] = []
+    page.message.connect(messages.append)
+    out = tmp_path / "devices.csv"
+    handle = page.export_csv(out)
+    assert handle is not None
+    qloop.wait_until(lambda: handle.done_count > 0)
+    handle.cancel()
+    qloop.wait_until(lambda: messages)
+    assert messages == ["Export cancelled: devices.csv was not written."]
+    assert not out.exists()
+    assert not out.with_name("devices.csv.part").exists()
+
+
+def test_a_key_added_to_an_empty_scope_is_not_clipped(qloop, tmp_path: Path):
+    from PySide6.QtGui import QFontMetrics
+
+    from console.journal import Journal
+    from tests.unit.test_bulk import FakeFleet as AttributeFleet
+    from ui.models.attributes import KEY
+    from ui.tasks import TaskManager
+    from ui.widgets.attribute_editor import AttributeEditor
+
+    journal = Journal(tmp_path / "journal.sqlite3")
+    fleet = AttributeFleet({"pump-1": {}})
+    tasks = TaskManager()
+    widget = AttributeEditor(tasks, journal, profile="qa")
+    widget.resize(420, 500)
+    widget.show()
+    try:
+        widget.set_device(fleet, "pump-1")
+        qloop.wait_until(lambda: widget._subscription is not None, what="loaded and subscribed")
+        assert widget.model is not None and widget.model.rowCount() == 0  # the Key column is sized to its header
+        key = "setpoint_temperature"
+        widget.panel.start_new(set())
+        widget.panel.key_edit.setText(key)
+        widget.panel.value_edit.setPlainText("21")
+        widget.panel.save_button.click()
+        qloop.wait_until(lambda: fleet.data[("pump-1", "SHARED_SCOPE")].get(key) == "21", what="written")
+        qloop.wait_until(lambda: widget.proxy.rowCount() == 1)
+        text_width = QFontMetrics(widget.table.font()).horizontalAdvance(key)
+        assert widget.table.columnWidth(KEY) >= text_width
+    finally:
+        qloop.run(widget.aclose())
+        qloop.run(tasks.shutdown())
+        widget.close()
+        widget.deleteLater()
+        journal.close()
