@@ -198,3 +198,13 @@ def test_thingsboard_numeric_text_gets_a_note_not_an_error(qloop, editor):
     widget.panel.value_edit.setPlainText("0042")
     assert "stores text that reads as a number" in widget.panel.error_label.text()
     assert widget.panel.save_button.isEnabled()  # a note, not a refusal
+
+
+def test_a_valid_edit_after_a_refused_one_clears_the_error(qloop, editor):
+    widget, fleet, _ = editor
+    _commit(qloop, widget, _edit_cell(qloop, widget, "target", "abc"))
+    assert "not a number" in widget.note.text()
+    _commit(qloop, widget, _edit_cell(qloop, widget, "target", "23"))
+    qloop.wait_until(lambda: widget.row_for("target").state is RowState.SYNCED, what="write done")
+    assert fleet.data[("pump-1", "SHARED_SCOPE")]["target"] == 23
+    assert widget.note.text() == ""  # the refused value's message no longer shows under a saved value

@@ -243,6 +243,7 @@ class AttributeEditor(QWidget):
         return BulkRunner(self.fleet, self.journal, profile=self.profile, server=self.fleet.title, attempts=2)
 
     def _on_write_requested(self, model: AttributeTableModel, key: str, value: Any) -> None:
+        self.show_note("")  # the value validated: an earlier validation error or conflict note is stale now
         row = model.row(key)
         old = row.server.value if row is not None and row.server is not None else None
         device_id, name = self.device_id or "", self.device_name or self.device_id or ""
