@@ -221,3 +221,12 @@ def test_rename_and_delete_from_the_form(qloop, tasks, journal):
     qloop.wait_until(lambda: dialog.report is not None)
     assert all(fleet.data[(d.id, "SHARED_SCOPE")] == {} for d in devices)
     dialog.close()
+
+
+def test_the_table_has_titled_columns_before_the_preview(qloop, tasks, journal):
+    fleet, devices = _fleet(2)
+    dialog = _dialog(tasks, fleet, journal, devices)
+    titles = [dialog.table.horizontalHeaderItem(c).text() for c in range(dialog.table.columnCount())]
+    assert titles == ["Device", "Change", "Status"]  # Qt's default "1 2 3" said nothing
+    dialog.close()
+    dialog.deleteLater()

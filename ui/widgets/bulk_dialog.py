@@ -122,6 +122,7 @@ class BulkEditDialog(QDialog):
         self.error_label.setWordWrap(True)
 
         self.table = QTableWidget(0, 3, self)
+        self.table.setHorizontalHeaderLabels(["Device", "Change", "Status"])  # not "1 2 3" before the preview
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setStretchLastSection(True)
