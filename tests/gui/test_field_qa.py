@@ -61,3 +61,23 @@ def test_a_key_added_to_an_empty_scope_is_not_clipped(qloop, tmp_path: Path):
         widget.close()
         widget.deleteLater()
         journal.close()
+
+
+def test_a_long_connection_error_does_not_widen_the_window(qloop, window_factory):
+    from console.fleet import ConnectionState
+
+    fleet = FakeFleet(5)
+    window = window_factory()
+    window.show()
+    qloop.run(window.set_fleet(fleet))
+    before = window.minimumSizeHint().width()
+    detail = (
+        "Live data lost; reconnecting (attempt 3) in 8 s: Network error talking to 127.0.0.1:18080: "
+        "[Errno 111] Connect call failed ('127.0.0.1', 18080)."
+    )
+    fleet.emit_state(ConnectionState.RECONNECTING, detail)
+    qloop.wait_until(lambda: "Reconnecting" in window.status.connection_label.text())
+    label = window.status.connection_label
+    assert "Live data lost; reconnecting" in label.text()
+    assert label.toolTip() == detail  # the whole reason is one hover away
+    assert window.minimumSizeHint().width() <= before + 200  # the whole reason would add ~550 px

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QStatusBar, QToolButton, QWidget
 
@@ -9,6 +11,8 @@ from console.fleet import ConnectionState, DeviceCounts
 from ui.tasks import BackgroundTask, TaskManager
 
 __all__ = ["StatusBar", "TaskIndicator"]
+
+_DETAIL_CHARS = 70  # of a connection state's reason shown in the bar
 
 _STATE_COLOURS = {
     ConnectionState.CONNECTED: "#1b7f3b",
@@ -108,8 +112,11 @@ class StatusBar(QStatusBar):
         name = title or "Not connected"
         text = state.value.capitalize()
         if detail and state is not ConnectionState.CONNECTED:
-            text = f"{text}: {detail}"
-        self.connection_label.setText(f'<span style="color:{colour}">●</span> {name} — {text}')
+            # a long reason (socket errors run to 150+ characters) must not widen the window: shortened here,
+            # whole in the tooltip
+            short = detail if len(detail) <= _DETAIL_CHARS else detail[: _DETAIL_CHARS - 1].rstrip() + "…"
+            text = f"{text}: {html.escape(short)}"
+        self.connection_label.setText(f'<span style="color:{colour}">●</span> {html.escape(name)} — {text}')
         self.connection_label.setToolTip(detail or text)
 
     def set_counts(self, counts: DeviceCounts | None) -> None:
