@@ -82,3 +82,21 @@ def test_editor_bulk_undo_and_history_in_the_main_window(qloop, window_factory, 
     save_screenshot(history, screenshot_dir, "main_window_history")
     history.close()
     qloop.run(fleet.delete_attributes(first.id, SCOPE, [key]))
+
+
+def test_a_dialog_opens_after_a_closed_one_was_deleted(qloop, window_factory, tb_server, journal):
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    window = window_factory()
+    editing = install_attribute_editing(window, journal, profile="Lab")
+    fleet = ThingsboardFleet(tb_server.url, username="tenant@thingsboard.org", password="tenant")
+    qloop.run(fleet.connect())
+    qloop.run(window.set_fleet(fleet, owned=True))
+    qloop.wait_until(lambda: window.devices_page.model.rowCount() > 0, what="devices")
+    window.devices_page.select_device(window.devices_page.model.row_at(0).id)
+    first = editing.open_bulk_edit()
+    first.close()  # WA_DeleteOnClose: Qt deletes it at the next turn of the loop
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    second = editing.open_bulk_edit()  # raised "Internal C++ object (BulkEditDialog) already deleted"
+    assert second is not None and editing.dialogs == [second]
+    second.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QWidget
@@ -68,7 +69,8 @@ class AttributeEditing(QObject):
         return fleet.title if fleet is not None else ""
 
     def _show(self, widget: QWidget) -> QWidget:
-        self.dialogs = [d for d in self.dialogs if d.isVisible()]
+        # a closed one is deleted (WA_DeleteOnClose): asking its wrapper isVisible() would raise RuntimeError
+        self.dialogs = [d for d in self.dialogs if shiboken6.isValid(d) and d.isVisible()]
         self.dialogs.append(widget)
         widget.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         widget.show()  # non-modal: the status bar's Cancel stays reachable; never exec() under qasync
