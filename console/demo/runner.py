@@ -139,7 +139,9 @@ class DemoFleetRunner:
                 dashboard_viewer=VIEWER_PATH,
             )
             await fleet.connect()
-            fleet.title = f"Demo fleet @ {self.server.url.split('://', 1)[-1]}"
+            # the title is the journal's server key (History, Undo): stable across runs, not the port of this one
+            custom = self.data_dir != default_demo_dir()
+            fleet.title = f"Demo fleet ({self.data_dir})" if custom else "Demo fleet"
             self.fleet = fleet
             return fleet
         except BaseException:

@@ -40,6 +40,7 @@ def process_alive(pid: int) -> bool:
 async def test_demo_starts_seeds_simulates_stops_and_restarts(tmp_path: Path):
     runner = DemoFleetRunner(tmp_path / "demo", config=CONFIG)
     fleet = await runner.start()
+    first_title = fleet.title
     try:
         assert runner.seeded is not None and runner.seeded.devices == 300
         counts = await fleet.device_counts()
@@ -88,6 +89,7 @@ async def test_demo_starts_seeds_simulates_stops_and_restarts(tmp_path: Path):
     fleet = await again.start()
     try:
         assert again.seeded is None  # reused, not seeded twice
+        assert fleet.title == first_title  # the journal's server key: History and Undo find the last run's changes
         assert (await fleet.device_counts()).total == 300
         attributes = {a.key: a.value for a in await fleet.attributes(live[0], "SHARED_SCOPE")}
         assert attributes[saved_key] == "survives a restart"
