@@ -132,6 +132,10 @@ class MainWindow(QMainWindow):
         refresh.setShortcut(QKeySequence.StandardKey.Refresh)
         refresh.triggered.connect(self.refresh)
         view_menu.addAction(refresh)
+        find = QAction("&Find device", self)
+        find.setShortcut(QKeySequence.StandardKey.Find)
+        find.triggered.connect(self.focus_search)
+        view_menu.addAction(find)
 
     # --- fleet ----------------------------------------------------------------------------------------------
 
@@ -201,6 +205,12 @@ class MainWindow(QMainWindow):
             self.devices_page.model.reload()
         self.device_panel.refresh()
         self.refresh_counts()
+
+    def focus_search(self) -> None:
+        """Ctrl+F: the Devices page's search box, its text selected so typing replaces it."""
+        self.navigation.setCurrentRow(0)
+        self.devices_page.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.devices_page.search.selectAll()
 
     # --- navigation, selection --------------------------------------------------------------------------------
 

@@ -178,3 +178,20 @@ def test_plugged_tabs_are_closed_before_the_tasks_are_cancelled(qloop, window_fa
     window.tasks.start(asyncio.sleep(60), "Listening")
     qloop.run(window.aclose())
     assert events[0] == "tab closed" and "task cancelled" in events
+
+
+def test_ctrl_f_goes_to_the_device_search_box(qloop, window_factory):
+    from PySide6.QtGui import QKeySequence
+
+    window = window_factory()
+    window.show()
+    qloop.run(window.set_fleet(FakeFleet(5)))
+    window.navigation.setCurrentRow(1)  # on the Dashboards page
+    window.devices_page.search.setText("old search")
+    menus = [m.menu() for m in window.menuBar().actions() if m.menu() is not None]
+    find = [a for m in menus for a in m.actions() if a.shortcut() == QKeySequence(QKeySequence.StandardKey.Find)]
+    assert len(find) == 1
+    find[0].trigger()
+    assert window.pages.currentWidget() is window.devices_page
+    assert window.focusWidget() is window.devices_page.search
+    assert window.devices_page.search.selectedText() == "old search"  # typing replaces it
