@@ -81,3 +81,48 @@ def test_a_long_connection_error_does_not_widen_the_window(qloop, window_factory
     assert "Live data lost; reconnecting" in label.text()
     assert label.toolTip() == detail  # the whole reason is one hover away
     assert window.minimumSizeHint().width() <= before + 200  # the whole reason would add ~550 px
+
+
+def test_bulk_apply_says_it_is_writing_and_how_many_requests_were_retried(qloop, tmp_path: Path):
+    import asyncio
+
+    from console.errors import RateLimitedError
+    from console.fleet import DeviceRow
+    from console.fleet.values import ValueType
+    from console.journal import Journal
+    from tests.unit.test_bulk import FakeFleet as AttributeFleet
+    from ui.tasks import TaskManager
+    from ui.widgets.bulk_dialog import BulkEditDialog
+
+    journal = Journal(tmp_path / "journal.sqlite3")
+    tasks = TaskManager()
+    fleet = AttributeFleet({f"d{i}": {} for i in range(6)})
+    devices = [DeviceRow(id=f"d{i}", name=f"Meter {i}") for i in range(6)]
+    dialog = BulkEditDialog(tasks, fleet, journal, devices=devices, profile="qa")
+    dialog.show()
+    try:
+        dialog.scope_combo.setCurrentIndex(dialog.scope_combo.findData("SHARED_SCOPE"))
+        dialog.op_combo.setCurrentIndex(dialog.op_combo.findData("set"))
+        dialog.key_edit.setText("channel")
+        dialog.type_combo.setCurrentIndex(dialog.type_combo.findData(ValueType.STRING))
+        dialog.value_edit.setPlainText("beta")
+        assert dialog.start_preview() is not None
+        qloop.wait_until(lambda: dialog.plan is not None, what="preview")
+        assert "Nothing has been written yet" in dialog.summary_label.text()
+        fleet.faults["d2"] = [RateLimitedError("Too many requests", status=429, retry_after=0.01)] * 2
+        fleet.faults["d4"] = [RateLimitedError("Too many requests", status=429, retry_after=0.01)]
+        fleet.gate = asyncio.Event()
+        dialog.start_apply()
+        qloop.wait_until(lambda: fleet.in_flight > 0, what="writes in flight")
+        assert "Nothing has been written yet" not in dialog.summary_label.text()
+        assert dialog.summary_label.text().startswith("Writing")
+        fleet.gate.set()
+        qloop.wait_until(lambda: dialog.report is not None, what="report")
+        text = dialog.summary_label.text()
+        assert text.startswith("6 written")
+        assert "3 requests were retried (the server was busy or asked us to slow down)." in text
+    finally:
+        qloop.run(tasks.shutdown())
+        dialog.close()
+        dialog.deleteLater()
+        journal.close()

@@ -304,13 +304,24 @@ class BulkEditDialog(QDialog):
             self.fleet, self.journal, profile=self.profile, server=self.fleet.title, concurrency=self.concurrency
         )
 
+        def progress(handle: BackgroundTask, done: int, total: int) -> None:
+            self._progress(handle, done, total)
+            self.summary_label.setText(f"Writing: {done:,} of {total:,} devices done…")  # not the preview's text
+
         async def run(handle: BackgroundTask) -> BulkReport:
-            runner.on_progress = lambda done, total: self._progress(handle, done, total)
+            runner.on_progress = lambda done, total: progress(handle, done, total)
+            self.summary_label.setText(f"Writing {len(plan.to_write):,} devices…")
             try:
                 return await runner.apply(plan)
             finally:
                 if runner.report is not None:  # also after a cancel: say exactly what was written
                     self._show_report(runner.report)
+                    retried = runner.requests - _first_tries(plan, runner.report)
+                    if retried > 0:  # a 429 or a 5xx costs time the user should be able to explain
+                        self.summary_label.setText(
+                            f"{self.summary_label.text()} {retried:,} requests were retried "
+                            "(the server was busy or asked us to slow down)."
+                        )
 
         self.running = self.tasks.start(run, f"Applying: {plan.title}", visible=True, on_error=self._on_error)
         self._update_buttons()
@@ -369,6 +380,20 @@ class BulkEditDialog(QDialog):
         self.retry_button.setEnabled(not busy and self.report is not None and bool(self.report.failed_plan().devices))
         self.cancel_button.setEnabled(busy)
         self.form.setEnabled(not busy)
+
+
+def _first_tries(plan: BulkPlan, report: BulkReport) -> int:
+    """Requests a run needs with no retry: one save and/or one delete per written device, one for a failed one."""
+    count = 0
+    for device in plan.to_write:
+        result = report.results.get(device.device_id)
+        if result is None:
+            continue
+        if result.outcome is DeviceOutcome.WRITTEN:
+            count += bool(device.saves) + bool(device.deletes)
+        elif result.outcome is DeviceOutcome.FAILED:
+            count += 1
+    return count
 
 
 def _describe(query: DeviceQuery) -> str:
