@@ -45,6 +45,10 @@ async def _outcome(handle: Any) -> Any:
     return handle.task.result()
 
 
+class StartupError(Exception):
+    """Start-up failed for a reason already worded for the user (e.g. the demo runs in another window)."""
+
+
 class Console:
     """One run of the application: the window, the connection it holds, and what the options ask for."""
 
@@ -79,13 +83,17 @@ class Console:
             elif self.args.screenshot:
                 self.exit_code = await self.take_screenshot(Path(self.args.screenshot))
                 self.window.close()
-        except Exception as exc:  # startup failed: say why in one line and leave
+        except Exception as exc:  # startup failed: say why in one line
             from ui.tasks import error_message
 
-            print(f"thingscope: {error_message(exc)}", file=sys.stderr)
+            message = str(exc) if isinstance(exc, StartupError) else error_message(exc)
+            print(f"thingscope: {message}", file=sys.stderr)
             log.debug("startup failed", exc_info=True)
             self.exit_code = 1
-            self.window.close()
+            if self.args.self_test or self.args.screenshot:
+                self.window.close()
+            else:  # launched from a menu there is no terminal: the window stays, with the reason, until closed
+                self.window.show_error(message)
         await self._done.wait()
         return self.exit_code
 
@@ -102,7 +110,7 @@ class Console:
         if handle.state is TaskState.CANCELLED:  # the window was closed while the server started
             return
         if fleet is None:  # failed: the task manager already showed the message
-            raise RuntimeError(handle.error or "the demo fleet did not start")
+            raise StartupError(handle.error or "The demo fleet did not start.")
         self.editing.profile = "Demo fleet"
         await self.window.set_fleet(fleet, owned=True, closer=self.runner.stop)
         self.window.status.showMessage("Demo fleet running: simulated devices post telemetry.", 10000)

@@ -230,3 +230,26 @@ def test_demo_run_exits_cleanly_and_stops_the_server_on_close(qloop, demo_dir):
     assert not runner.running  # awaited the runner's stop on close
     qloop.run(console.aclose())
     console.window.deleteLater()
+
+
+def test_demo_already_running_elsewhere_says_so_and_keeps_the_window(qloop, tmp_path, capsys):
+    import asyncio
+    import fcntl
+
+    from ui.app import Console, build_parser
+
+    folder = tmp_path / "demo"
+    folder.mkdir()
+    with open(folder / "demo.lock", "a+b") as other:  # another Thingscope holds this demo folder
+        fcntl.flock(other.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        console = Console(build_parser().parse_args(["--demo", "--demo-dir", str(folder)]))
+        run = asyncio.ensure_future(console.run())
+        qloop.wait_until(lambda: console.window.banner.isVisible(), timeout=60, what="the error")
+        qloop.settle(0.1)
+        assert "already running in another Thingscope window" in console.window.banner.message
+        assert console.window.isVisible() and not run.done()  # not gone before the user could read why
+        assert "already running in another Thingscope window" in capsys.readouterr().err  # was "RuntimeError"
+        console.window.close()
+        assert qloop.run(run, timeout=60) == 1
+        qloop.run(console.aclose())
+        console.window.deleteLater()
