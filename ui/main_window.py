@@ -40,6 +40,7 @@ __all__ = ["COUNTS_REFRESH_MS", "MainWindow"]
 log = logging.getLogger(__name__)
 
 COUNTS_REFRESH_MS = 30_000
+SELECTION_SETTLE_MS = 250  # selection changes closer than this load only the last device
 PAGE_DEVICES, PAGE_DASHBOARDS, PAGE_COLLECTIONS = "Devices", "Dashboards", "Collections"
 
 
@@ -102,6 +103,13 @@ class MainWindow(QMainWindow):
         self._counts_timer = QTimer(self)
         self._counts_timer.setInterval(COUNTS_REFRESH_MS)
         self._counts_timer.timeout.connect(self.refresh_counts)
+        # arrow-key browsing: the first selection shows at once, the ones that follow within the interval collapse
+        # into the last (each device costs ~7 requests; a rate-limited server answered hundreds of 429s)
+        self._device_settle = QTimer(self)
+        self._device_settle.setSingleShot(True)
+        self._device_settle.setInterval(SELECTION_SETTLE_MS)
+        self._device_settle.timeout.connect(self._apply_pending_device)
+        self._pending_device: tuple[str | None] | None = None
 
         self.tasks.error_raised.connect(self.show_error)
         self.devices_page.message.connect(self.status.showMessage)
@@ -156,6 +164,8 @@ class MainWindow(QMainWindow):
         self.devices_page.set_fleet(fleet)
         self.dashboards_page.set_fleet(fleet)
         self.collections_page.set_fleet(fleet)
+        self._device_settle.stop()
+        self._pending_device = None
         self.device_panel.set_device(fleet, None)
         self._set_collections_visible(fleet is not None and fleet.kind == "pocketbase")
         if fleet is None:
@@ -242,7 +252,18 @@ class MainWindow(QMainWindow):
         return self.devices_page.selected_rows()
 
     def _on_current_device_changed(self, device_id: str | None) -> None:
+        if self._device_settle.isActive():
+            self._pending_device = (device_id,)
+            self._device_settle.start()  # wait until the selection stops moving
+            return
         self.device_panel.set_device(self._fleet, device_id)
+        self._device_settle.start()
+
+    def _apply_pending_device(self) -> None:
+        pending, self._pending_device = self._pending_device, None
+        if pending is not None and not self._closed:
+            self.device_panel.set_device(self._fleet, pending[0])
+            self._device_settle.start()
 
     def _on_device_page_loaded(self, _count: int) -> None:
         if not self._painted:
@@ -270,6 +291,7 @@ class MainWindow(QMainWindow):
             return
         self._closed = True
         self._counts_timer.stop()
+        self._device_settle.stop()
         self.devices_page.model.set_fleet(None)
         self.dashboards_page.model.set_fleet(None)
         await self.device_panel.aclose()

@@ -219,7 +219,8 @@ def test_latest_telemetry_updates_live_and_the_feed_closes_with_the_selection(ql
     assert table.item(0, 0).text() == key and table.rowCount() >= 1
     feed = panel._live
     page.select_device(page.model.row_at(1).id)
-    assert panel._live is not feed  # the old device's feed is being closed
+    # the old device's feed is being closed (a selection right after another one waits for the selection to settle)
+    qloop.wait_until(lambda: panel._live is not feed, what="feed of the old device dropped")
 
 
 def test_without_a_keyring_the_secret_is_saved_only_after_an_explicit_opt_in(qloop, tb_server, tmp_path, no_keyring):

@@ -126,3 +126,26 @@ def test_bulk_apply_says_it_is_writing_and_how_many_requests_were_retried(qloop,
         dialog.close()
         dialog.deleteLater()
         journal.close()
+
+
+def test_arrowing_through_devices_loads_the_first_and_the_last_not_every_one(qloop, window_factory):
+    fleet = FakeFleet(50)
+    asked: list[str] = []
+    original = fleet.get_device
+
+    async def counting_get_device(device_id: str):  # type: ignore[no-untyped-def]
+        asked.append(device_id)
+        return await original(device_id)
+
+    fleet.get_device = counting_get_device  # type: ignore[method-assign]
+    window = window_factory()
+    qloop.run(window.set_fleet(fleet))
+    page, panel = window.devices_page, window.device_panel
+    qloop.wait_until(lambda: page.model.rowCount() == 50)
+    ids = [page.model.row_at(i).id for i in range(12)]
+    for device_id in ids:  # as fast as a held-down arrow key
+        assert page.select_device(device_id)
+    qloop.wait_until(lambda: panel.device_id == ids[-1], what="the last selection shown")
+    qloop.wait_until(lambda: panel.details_view.table.rowCount() > 0, what="its details")
+    assert panel.details_view.table.item(0, 1).text() == page.model.row_at(11).name
+    assert asked == [ids[0], ids[-1]]  # not one request set per device passed over
