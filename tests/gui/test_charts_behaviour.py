@@ -383,3 +383,19 @@ def test_switching_device_leaves_no_axis_of_the_previous_device(
     chart.remove_series(("d2", "compressor_load"))
     chart.redraw_now()
     assert _axis_labels(chart) == []
+
+
+def test_the_time_axis_labels_a_5_minute_window_in_a_narrow_panel(
+    qloop: Any, fleet: ScriptedFleet, make_chart: Any
+) -> None:
+    fleet.put("d1", "temp", [(NOW - 60_000, 1)])
+    chart = make_chart()
+    chart.add_series("d1", "temp")
+    loaded(qloop, chart)
+    chart.redraw_now()
+    axis = chart.plot.getAxis("bottom")
+    x0, x1 = (v / 1000 for v in chart.visible_x_range_ms())
+    assert round(x1 - x0) == 300
+    for width in (210, 260, 600):  # the plot in the device panel's Chart tab is 210-260 px wide
+        labelled = [t for _spacing, ticks in axis.tickValues(x0, x1, width) for t in ticks]
+        assert len(labelled) >= 2, width  # pyqtgraph's own steps gave one label (every 5 minutes) or none

@@ -8,13 +8,36 @@ scale flatten one of them into a line.
 
 from __future__ import annotations
 
+import importlib
+from collections import OrderedDict
 from typing import Any
 
 import pyqtgraph as pg
 
-__all__ = ["MAX_AXES", "AxisManager"]
+__all__ = ["MAX_AXES", "AxisManager", "time_axis"]
 
 MAX_AXES = 4
+
+
+def time_axis() -> pg.DateAxisItem:
+    """A date axis that labels a 5-minute window in the narrow device panel too: pyqtgraph's minute labels jump
+    from every minute to every 5 minutes when they don't fit, which leaves one label or none there."""
+    dates = importlib.import_module("pyqtgraph.graphicsItems.DateAxisItem")
+    minutes = dates.ZoomLevel(
+        [
+            dates.TickSpec(dates.DAY_SPACING, dates.makeSStepper(dates.DAY_SPACING), "%a %d"),
+            dates.TickSpec(
+                dates.MINUTE_SPACING, dates.makeSStepper(dates.MINUTE_SPACING), "%H:%M", autoSkip=[1, 2, 5, 10, 15, 30]
+            ),
+        ],
+        dates.HOUR_MINUTE_ZOOM_LEVEL.exampleText,
+    )
+    axis = pg.DateAxisItem()
+    levels = axis.zoomLevels.items()
+    axis.zoomLevels = OrderedDict(
+        (spacing, minutes if level is dates.HOUR_MINUTE_ZOOM_LEVEL else level) for spacing, level in levels
+    )
+    return axis
 
 
 class AxisManager:

@@ -41,7 +41,7 @@ from PySide6.QtWidgets import (
 from console.fleet import ApiError, ConnectionState, Fleet, Point, Subscription
 from console.fleet.series import DEFAULT_CAPACITY, Series, clip_to_range, peak_downsample
 from console.fleet.series_plan import PRESETS, GapTracker, HistoryPlan, TimeRange, backfill_window, plan_history
-from ui.widgets.chart_axes import AxisManager
+from ui.widgets.chart_axes import AxisManager, time_axis
 from ui.widgets.chart_curves import CurveGroups, SeriesArrays
 from ui.widgets.chart_export import ask_save_path, csv_rows, write_csv
 from ui.widgets.chart_legend import ChartLegend, colour_for
@@ -180,7 +180,7 @@ class LiveChart(QWidget):
         layout.addWidget(self.readout)
 
         self.chart_area = QSplitter(Qt.Orientation.Horizontal, self)
-        self.plot_widget = pg.PlotWidget(self.chart_area, axisItems={"bottom": pg.DateAxisItem()})
+        self.plot_widget = pg.PlotWidget(self.chart_area, axisItems={"bottom": time_axis()})
         self.plot = self.plot_widget.getPlotItem()
         self.plot.showGrid(x=False, y=False)
         self.plot.hideButtons()
