@@ -129,6 +129,7 @@ class MainWindow(QMainWindow):
         self.export_action.triggered.connect(self.devices_page.export_button.click)
         quit_action = QAction("&Quit", self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)  # also from History, the charts
         quit_action.triggered.connect(self.close)
         for action in (self.connect_action, self.disconnect_action, self.export_action):
             file_menu.addAction(action)

@@ -195,3 +195,21 @@ def test_ctrl_f_goes_to_the_device_search_box(qloop, window_factory):
     assert window.pages.currentWidget() is window.devices_page
     assert window.focusWidget() is window.devices_page.search
     assert window.devices_page.search.selectedText() == "old search"  # typing replaces it
+
+
+def test_ctrl_q_in_another_window_of_the_app_closes_the_main_window(qloop, window_factory):
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication, QWidget
+
+    window = window_factory()
+    window.show()
+    menus = [m.menu() for m in window.menuBar().actions() if m.menu() is not None]
+    quit_action = next(a for m in menus for a in m.actions() if a.text() == "&Quit")
+    quit_action.setShortcut("Ctrl+Q")  # the desktop's Quit key (the offscreen platform binds none)
+    other = QWidget(window, Qt.WindowType.Window)  # like the History view or the chart workspace
+    other.show()
+    other.activateWindow()
+    qloop.wait_until(lambda: QApplication.activeWindow() is other, what="the other window active")
+    QTest.keyClick(other, Qt.Key.Key_Q, Qt.KeyboardModifier.ControlModifier)
+    qloop.wait_until(lambda: not window.isVisible(), what="the main window closed")  # needed its focus before
