@@ -149,3 +149,19 @@ def test_arrowing_through_devices_loads_the_first_and_the_last_not_every_one(qlo
     qloop.wait_until(lambda: panel.details_view.table.rowCount() > 0, what="its details")
     assert panel.details_view.table.item(0, 1).text() == page.model.row_at(11).name
     assert asked == [ids[0], ids[-1]]  # not one request set per device passed over
+
+
+def test_connecting_again_to_the_same_server_shows_the_still_selected_device(qloop, window_factory):
+    first = FakeFleet(30)
+    window = window_factory()
+    qloop.run(window.set_fleet(first))
+    page, panel = window.devices_page, window.device_panel
+    qloop.wait_until(lambda: page.model.rowCount() == 30)
+    assert page.select_device("dev-00005")
+    qloop.wait_until(lambda: panel.device_id == "dev-00005")
+    second = FakeFleet(30, title="tenant@fake (API key) @ 127.0.0.1")  # the same devices through another profile
+    qloop.run(window.set_fleet(second))
+    qloop.wait_until(lambda: page.model.rowCount() == 30 and page.selected_device_ids() == ["dev-00005"])
+    # the row is highlighted, so the panel must show it (it said "Select a device." under a selected row)
+    qloop.wait_until(lambda: panel.device_id == "dev-00005" and panel.fleet is second, what="panel follows")
+    qloop.wait_until(lambda: panel.details_view.table.rowCount() > 0, what="its details")

@@ -137,6 +137,9 @@ class DevicesPage(QWidget):
     def set_fleet(self, fleet: Fleet | None) -> None:
         self.banner.dismiss()
         self._wanted_id = None
+        # the window cleared the device panel for the new fleet: the same device selected again on it (same server,
+        # another profile) must reach the panel, not be swallowed as "no change"
+        self._emitted_id = None
         self.profile_filter.blockSignals(True)
         self.profile_filter.clear()
         self.profile_filter.addItem(_ALL_PROFILES, None)
