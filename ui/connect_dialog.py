@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.fleet import ApiError, Fleet
+from console.fleet import ApiError, Fleet, NotFoundError
 from console.profiles import (
     AuthKind,
     BackendKind,
@@ -48,6 +48,11 @@ _NEW = "New profile"
 def _message(exc: BaseException) -> str:
     if isinstance(exc, ProfileError | SecretStoreUnavailable):
         return str(exc)
+    if isinstance(exc, NotFoundError):  # a 404 to the sign-in itself: the URL points at something else
+        return (
+            f"The server answered “not found” to the sign-in ({exc.message}). Check the URL: it should be "
+            "the server's base address, e.g. https://thingsboard.example.com, without a path."
+        )
     return error_message(exc)
 
 

@@ -165,3 +165,29 @@ def test_connecting_again_to_the_same_server_shows_the_still_selected_device(qlo
     # the row is highlighted, so the panel must show it (it said "Select a device." under a selected row)
     qloop.wait_until(lambda: panel.device_id == "dev-00005" and panel.fleet is second, what="panel follows")
     qloop.wait_until(lambda: panel.details_view.table.rowCount() > 0, what="its details")
+
+
+def test_a_url_with_a_wrong_path_says_to_check_the_url(qloop, tb_server, tmp_path: Path, no_keyring):
+    from ui.connect_dialog import ConnectDialog
+    from ui.tasks import TaskManager
+
+    tasks = TaskManager()
+    dialog = ConnectDialog(tasks, config_dir=tmp_path)
+    dialog.show()
+    try:
+        dialog.name.setText("Emulator")
+        dialog.url.setText(tb_server.url + "/thingsboard")  # e.g. pasted from a browser's address bar
+        dialog.user.setText("tenant@thingsboard.org")
+        dialog.secret.setText("tenant")
+        results: list[tuple[bool, str]] = []
+        dialog.tested.connect(lambda ok, text: results.append((ok, text)))
+        dialog.test_connection()
+        qloop.wait_until(lambda: results, what="test result")
+        ok, text = results[-1]
+        assert ok is False
+        # it said only "Requested item wasn't found!"
+        assert "Check the URL" in text and "Check the URL" in dialog.status.text()
+    finally:
+        qloop.run(tasks.wait_idle())
+        dialog.close()
+        dialog.deleteLater()
