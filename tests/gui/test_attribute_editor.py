@@ -208,3 +208,23 @@ def test_a_valid_edit_after_a_refused_one_clears_the_error(qloop, editor):
     qloop.wait_until(lambda: widget.row_for("target").state is RowState.SYNCED, what="write done")
     assert fleet.data[("pump-1", "SHARED_SCOPE")]["target"] == 23
     assert widget.note.text() == ""  # the refused value's message no longer shows under a saved value
+
+
+def test_the_delete_key_deletes_the_selected_keys_but_not_inside_a_cell_editor(qloop, editor):
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    widget, fleet, _ = editor
+    widget.activateWindow()
+    widget.table.setFocus()
+    qloop.wait_until(lambda: QApplication.activeWindow() is widget.window(), what="window active")
+    cell = _edit_cell(qloop, widget, "target", "22.5")
+    QTest.keyClick(cell, Qt.Key.Key_Delete)  # edits the text, deletes no key
+    qloop.settle(0.05)
+    assert widget.row_for("target") is not None
+    widget.table.closeEditor(cell, widget.table.itemDelegate().EndEditHint.RevertModelCache)
+    widget.table.setFocus()
+    widget.select_key("mode")
+    QTest.keyClick(widget.table, Qt.Key.Key_Delete)  # was ignored: only the Delete button deleted
+    qloop.wait_until(lambda: "mode" not in fleet.data[("pump-1", "SHARED_SCOPE")], what="mode deleted")
+    assert set(fleet.data[("pump-1", "SHARED_SCOPE")]) == {"target", "enabled", "limits"}

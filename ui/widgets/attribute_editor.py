@@ -10,7 +10,7 @@ import asyncio
 from typing import Any
 
 from PySide6.QtCore import QItemSelectionModel, QSortFilterProxyModel, Qt
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -111,6 +111,11 @@ class AttributeEditor(QWidget):
         # a key added after the load (Add, or a live update) must not come out clipped ("setp…") in a narrow column
         self.proxy.rowsInserted.connect(lambda *_: self.table.resizeColumnToContents(KEY))
         self.search.textChanged.connect(self.proxy.setFilterFixedString)
+        delete_key = QAction("Delete selected keys", self.table)  # the Delete key, as the Delete button
+        delete_key.setShortcut(QKeySequence.StandardKey.Delete)
+        delete_key.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)  # not while a cell editor is open
+        delete_key.triggered.connect(self.delete_selected)
+        self.table.addAction(delete_key)
         self.scope_tabs.currentChanged.connect(self._on_scope_tabs_changed)
         self.table.clicked.connect(lambda _index: self._on_selection_changed())
         self.panel.submitted.connect(self._on_panel_submitted)
