@@ -63,7 +63,7 @@ def test_connection_state_reaches_the_status_bar(qloop, window_factory):
     assert "Reconnecting: socket closed, retrying in 2 s" in window.status.connection_label.text()
     qloop.run(window.set_fleet(None))
     fleet.emit_state(ConnectionState.FAILED, "gone")  # unsubscribed: no effect
-    assert "Not connected" in window.status.connection_label.text()
+    assert window.status.connection_label.text().endswith("</span> Not connected")  # not "… — Disconnected" too
 
 
 def test_plugins_get_tabs_actions_and_the_selected_devices(qloop, window_factory):

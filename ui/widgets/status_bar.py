@@ -116,7 +116,10 @@ class StatusBar(QStatusBar):
             # whole in the tooltip
             short = detail if len(detail) <= _DETAIL_CHARS else detail[: _DETAIL_CHARS - 1].rstrip() + "…"
             text = f"{text}: {html.escape(short)}"
-        self.connection_label.setText(f'<span style="color:{colour}">●</span> {html.escape(name)} — {text}')
+        if not title and state is ConnectionState.DISCONNECTED:
+            text = ""  # "Not connected — Disconnected" said it twice
+        shown = f"{html.escape(name)} — {text}" if text else html.escape(name)
+        self.connection_label.setText(f'<span style="color:{colour}">●</span> {shown}')
         self.connection_label.setToolTip(detail or text)
 
     def set_counts(self, counts: DeviceCounts | None) -> None:
