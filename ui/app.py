@@ -247,11 +247,19 @@ class Console:
             await self.runner.stop()  # the window normally did it (owned fleet's closer); make sure
 
 
+def configure_logging(level: str) -> None:
+    """THINGSCOPE_LOG=INFO shows the app's own story; every HTTP request (the demo posts telemetry each second)
+    only at DEBUG."""
+    logging.basicConfig(level=level)
+    if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
+        logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.self_test:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    logging.basicConfig(level=os.environ.get("THINGSCOPE_LOG", "WARNING"))
+    configure_logging(os.environ.get("THINGSCOPE_LOG", "WARNING"))
 
     import qasync
     from PySide6.QtWidgets import QApplication

@@ -253,3 +253,13 @@ def test_demo_already_running_elsewhere_says_so_and_keeps_the_window(qloop, tmp_
         assert qloop.run(run, timeout=60) == 1
         qloop.run(console.aclose())
         console.window.deleteLater()
+
+
+@pytest.mark.parametrize(("level", "expected"), [("INFO", "False True"), ("DEBUG", "True True")])
+def test_thingscope_log_info_is_not_flooded_by_http_requests(level, expected):
+    code = (
+        f"import logging; from ui.app import configure_logging; configure_logging({level!r}); "
+        "print(*(logging.getLogger(n).isEnabledFor(logging.INFO) for n in ('httpx', 'ui.tasks')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True).stdout
+    assert out.split() == expected.split()  # the demo logged one "HTTP Request: POST …" line a second at INFO
