@@ -191,3 +191,31 @@ def test_a_url_with_a_wrong_path_says_to_check_the_url(qloop, tb_server, tmp_pat
         qloop.run(tasks.wait_idle())
         dialog.close()
         dialog.deleteLater()
+
+
+def test_a_new_telemetry_key_appears_in_latest_telemetry(qloop, window_factory):
+    from console.fleet import LatestValue
+
+    fleet = FakeFleet(5)
+    window = window_factory()
+    qloop.run(window.set_fleet(fleet))
+    page, panel = window.devices_page, window.device_panel
+    qloop.wait_until(lambda: page.model.rowCount() == 5)
+    panel.setCurrentWidget(panel.latest_view)
+    panel._keys_timer.setInterval(50)
+    page.select_device("dev-00001")
+    qloop.wait_until(lambda: panel.latest_view.table.rowCount() == 2, what="the two known keys")
+    original = fleet.latest_telemetry
+
+    async def with_a_new_key(device_id: str) -> list[LatestValue]:
+        return [*await original(device_id), LatestValue(key="battery", ts=1_760_000_060_000, value=97)]
+
+    async def keys(device_id: str) -> list[str]:
+        return ["battery", "humidity", "temperature"]
+
+    fleet.latest_telemetry = with_a_new_key  # type: ignore[method-assign]
+    fleet.telemetry_keys = keys  # type: ignore[method-assign]
+    # the device sends a key it never sent before: the live feed (subscribed to the known keys) can't carry it
+    qloop.wait_until(lambda: panel.latest_view.table.rowCount() == 3, what="the new key shown")
+    assert panel.latest_view.keys() == {"battery", "humidity", "temperature"}
+    assert panel._live is not None  # subscribed again, now with the new key

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -30,6 +30,8 @@ from ui.models.paged import format_ms
 from ui.tasks import TaskManager
 
 log = logging.getLogger(__name__)
+
+KEYS_RECHECK_MS = 10_000  # how often the shown device's telemetry keys are checked for new ones
 
 __all__ = ["AttributesView", "DetailsView", "DevicePanel", "DeviceTab", "LatestTelemetryView", "format_value"]
 
@@ -169,6 +171,10 @@ class LatestTelemetryView(_TabBase):
         self._rows, self._ts = {}, {}
         super().clear(note)
 
+    def keys(self) -> set[str]:
+        """The keys shown."""
+        return set(self._rows)
+
     def update_point(self, key: str, point: Point) -> bool:
         """Show a newer point of `key`; older or unknown ones are ignored. True when the table changed."""
         row = self._rows.get(key)
@@ -200,6 +206,11 @@ class DevicePanel(QTabWidget):
         self.addTab(self.attributes_view, "Attributes")
         self.addTab(self.latest_view, "Latest telemetry")
         self.setDocumentMode(True)
+        # the live feed covers the keys known when the device was selected: a device's first telemetry or a new
+        # key would never appear, so while "Latest telemetry" is shown the key list is checked now and then
+        self._keys_timer = QTimer(self)
+        self._keys_timer.setInterval(KEYS_RECHECK_MS)
+        self._keys_timer.timeout.connect(self._recheck_keys)
 
     # --- public plug-in API -------------------------------------------------------------------------------
 
@@ -246,11 +257,13 @@ class DevicePanel(QTabWidget):
             self._notify(self.widget(i))
         self.device_changed.emit(device_id)
         if fleet is None or device_id is None:
+            self._keys_timer.stop()
             self.details_view.clear()
             if isinstance(self.attributes_view, AttributesView):
                 self.attributes_view.clear()
             self.latest_view.clear()
             return
+        self._keys_timer.start()
         self.refresh()
 
     def refresh(self) -> None:
@@ -319,6 +332,26 @@ class DevicePanel(QTabWidget):
             return
         self._live = feed
 
+    def _recheck_keys(self) -> None:
+        fleet, device_id, generation = self._fleet, self._device_id, self._generation
+        if fleet is None or device_id is None or self.currentWidget() is not self.latest_view:
+            return
+        self._tasks.start(
+            self._reload_if_new_keys(fleet, device_id, generation),
+            "Checking for new telemetry keys",
+            on_error=lambda _m: None,  # offline: the connection state already says so, every 10 s would be noise
+        )
+
+    async def _reload_if_new_keys(self, fleet: Fleet, device_id: str, generation: int) -> None:
+        keys = await fleet.telemetry_keys(device_id)
+        if generation != self._generation or not set(keys) - self.latest_view.keys():
+            return
+        live, self._live = self._live, None
+        if live is not None:
+            await live.close()
+        if generation == self._generation:
+            await self._load_latest(fleet, device_id, generation)
+
     def _on_live_points(self, device_id: str, key: str, points: Sequence[Point]) -> None:
         if device_id == self._device_id and points:
             self.latest_view.update_point(key, points[-1])
@@ -326,6 +359,7 @@ class DevicePanel(QTabWidget):
     async def aclose(self) -> None:
         """Close the live feed (awaited: the window calls this before cancelling its tasks)."""
         self._generation += 1
+        self._keys_timer.stop()
         live, self._live = self._live, None
         if live is not None:
             await live.close()
