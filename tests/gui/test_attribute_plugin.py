@@ -100,3 +100,28 @@ def test_a_dialog_opens_after_a_closed_one_was_deleted(qloop, window_factory, tb
     second = editing.open_bulk_edit()  # raised "Internal C++ object (BulkEditDialog) already deleted"
     assert second is not None and editing.dialogs == [second]
     second.close()
+
+
+def test_history_shows_a_revert_once_it_is_written(qloop, window_factory, tb_server, journal):
+    from console.fleet.bulk import BulkRunner, single_plan
+
+    window = window_factory()
+    editing = install_attribute_editing(window, journal, profile="Lab")
+    fleet = ThingsboardFleet(tb_server.url, username="tenant@thingsboard.org", password="tenant")
+    qloop.run(fleet.connect())
+    qloop.run(window.set_fleet(fleet, owned=True))
+    qloop.wait_until(lambda: window.devices_page.model.rowCount() > 0, what="devices")
+    device = window.devices_page.model.row_at(0)
+    key = f"mode_{uuid.uuid4().hex[:6]}"
+    plan = single_plan(device.id, device.name, SCOPE, {key: (None, "eco")})
+    qloop.run(BulkRunner(fleet, journal, profile="Lab", server=fleet.title).apply(plan))
+    history = editing.open_history()
+    qloop.wait_until(lambda: len(history.entries) == 1, what="the edit in the history")
+    history.revert_requested.emit(history.entries[0].batch_id)  # "Revert this batch…"
+    revert = editing.dialogs[-1]
+    qloop.wait_until(lambda: revert.plan is not None, what="revert preview")
+    revert.start_apply()
+    qloop.wait_until(lambda: revert.report is not None, what="revert written")
+    qloop.wait_until(lambda: len(history.entries) == 2, what="the revert in the history")  # needed Refresh
+    revert.close()
+    history.close()

@@ -126,6 +126,11 @@ class AttributeEditing(QObject):
 
         self.window.tasks.start(find(), "Finding the last change")
 
+    def _revert_from_history(self, view: HistoryView, batch_id: int) -> None:
+        dialog = self.open_revert(batch_id)
+        if dialog is not None:  # the history shows the revert once it is written (it showed the old list)
+            dialog.report_ready.connect(lambda _report: view.refresh() if shiboken6.isValid(view) else None)
+
     def open_history(self) -> HistoryView:
         device_id = self.editor.device_id
         view = HistoryView(self.window.tasks, self.journal, profile=self.profile, server=self._server or None,
@@ -133,7 +138,7 @@ class AttributeEditing(QObject):
         view.setWindowFlag(Qt.WindowType.Window)
         view.setWindowTitle("Attribute history")
         view.resize(1000, 480)
-        view.revert_requested.connect(self.open_revert)
+        view.revert_requested.connect(lambda batch_id: self._revert_from_history(view, batch_id))
         self._show(view)
         view.refresh()
         return view
