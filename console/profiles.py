@@ -40,6 +40,7 @@ __all__ = [
     "default_config_dir",
     "keyring_status",
     "mask_proxy",
+    "read_saved_secret",
     "split_proxy_secret",
     "with_proxy_secret",
 ]
@@ -380,6 +381,21 @@ class SecretStore:
                 await asyncio.to_thread(self.insecure_file.delete, account)
             else:
                 await self._call("delete_password", account)
+
+
+async def read_saved_secret(
+    profile: Profile, config_dir: Path | str | None = None, what: SecretKind = SecretKind.CREDENTIAL
+) -> tuple[str | None, bool]:
+    """A profile's saved secret and whether it came from the plain-text file: the OS keyring first, then the file
+    the user explicitly opted in to on an earlier run when there was no keyring (it was written but never read)."""
+    try:
+        secret = await SecretStore().get(profile, what)
+    except SecretStoreUnavailable:
+        secret = None
+    if secret:
+        return secret, False
+    secret = await SecretStore(insecure_file=InsecureFileSecrets(config_dir)).get(profile, what)
+    return (secret, True) if secret else (None, False)
 
 
 class SessionTokenSaver:

@@ -117,7 +117,7 @@ class Console:
 
     async def connect_saved(self) -> None:
         """`--profile NAME`, else the last profile used; without a stored secret the connect dialog asks."""
-        from console.profiles import ProfileError, ProfileStore, SecretStore, SecretStoreUnavailable
+        from console.profiles import ProfileError, ProfileStore, read_saved_secret
 
         store = ProfileStore(self.args.config_dir)
         try:
@@ -128,10 +128,7 @@ class Console:
         if profile is None:
             self.open_connect_dialog()
             return
-        try:
-            secret = await SecretStore().get(profile)
-        except SecretStoreUnavailable:
-            secret = None
+        secret, _in_file = await read_saved_secret(profile, self.args.config_dir)
         if not secret:
             self.open_connect_dialog(profile.name)
             return

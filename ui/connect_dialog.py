@@ -36,6 +36,7 @@ from console.profiles import (
     SecretStore,
     SecretStoreUnavailable,
     keyring_status,
+    read_saved_secret,
 )
 from ui.tasks import TaskManager, error_message
 from ui.widgets.keyring_choice import KeyringChoice
@@ -217,12 +218,11 @@ class ConnectDialog(QDialog):
         self._tasks.start(self._load_secret(profile), "Reading the saved secret")
 
     async def _load_secret(self, profile: Profile) -> None:
-        try:
-            secret = await self._secrets().get(profile)
-        except SecretStoreUnavailable:
-            return
+        secret, in_file = await read_saved_secret(profile, self._config_dir)
         if secret and self._editing == profile.name and not self.secret.text():
             self.secret.setText(secret)
+            if in_file:
+                self.insecure.setChecked(True)  # the choice made when it was saved, shown again
 
     def _fill(self, profile: Profile) -> None:
         self.name.setText(profile.name)

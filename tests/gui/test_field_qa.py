@@ -219,3 +219,34 @@ def test_a_new_telemetry_key_appears_in_latest_telemetry(qloop, window_factory):
     qloop.wait_until(lambda: panel.latest_view.table.rowCount() == 3, what="the new key shown")
     assert panel.latest_view.keys() == {"battery", "humidity", "temperature"}
     assert panel._live is not None  # subscribed again, now with the new key
+
+
+def test_a_secret_saved_in_the_plain_text_file_is_used_on_the_next_start(qloop, tmp_path: Path, no_keyring):
+    from console.profiles import (
+        AuthKind,
+        BackendKind,
+        InsecureFileSecrets,
+        Profile,
+        ProfileStore,
+        SecretStore,
+        read_saved_secret,
+    )
+    from ui.connect_dialog import ConnectDialog
+    from ui.tasks import TaskManager
+
+    profile = Profile(name="Site", kind=BackendKind.THINGSBOARD, url="http://127.0.0.1:9", auth=AuthKind.API_KEY)
+    ProfileStore(tmp_path).save(profile)
+    # what an earlier run wrote when the user opted in to the plain-text file (no keyring on this machine)
+    qloop.run(SecretStore(insecure_file=InsecureFileSecrets(tmp_path)).set(profile, "tb_key_123"))
+    assert qloop.run(read_saved_secret(profile, tmp_path)) == ("tb_key_123", True)  # what the start-up reconnect reads
+    tasks = TaskManager()
+    dialog = ConnectDialog(tasks, config_dir=tmp_path)
+    dialog.show()
+    try:
+        assert dialog.select_profile("Site")
+        qloop.wait_until(lambda: dialog.secret.text() == "tb_key_123", what="the saved key filled in")
+        qloop.wait_until(lambda: dialog.insecure.isChecked(), what="the earlier choice shown")
+    finally:
+        qloop.run(tasks.wait_idle())
+        dialog.close()
+        dialog.deleteLater()
