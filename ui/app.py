@@ -143,6 +143,7 @@ class Console:
             return
         handle = self.window.tasks.start(fleet.connect(), f"Connecting to {profile.name}", visible=True)
         await _outcome(handle)
+        self.window.status.clearMessage()  # "Connecting to …" must not stay after the outcome
         if handle.state is TaskState.CANCELLED:
             await fleet.close()
             return

@@ -250,3 +250,26 @@ def test_a_secret_saved_in_the_plain_text_file_is_used_on_the_next_start(qloop, 
         qloop.run(tasks.wait_idle())
         dialog.close()
         dialog.deleteLater()
+
+
+def test_start_up_reconnects_with_an_api_key_kept_in_the_plain_text_file(qloop, tb_server, tmp_path: Path, no_keyring):
+    from console.profiles import AuthKind, BackendKind, InsecureFileSecrets, Profile, ProfileStore, SecretStore
+    from tests.tbserver.seed import TENANT_API_KEY
+    from ui.app import Console, build_parser
+
+    profile = Profile(name="Key", kind=BackendKind.THINGSBOARD, url=tb_server.url, auth=AuthKind.API_KEY)
+    store = ProfileStore(tmp_path)
+    store.save(profile)
+    store.set_last_used("Key")
+    qloop.run(SecretStore(insecure_file=InsecureFileSecrets(tmp_path)).set(profile, TENANT_API_KEY))
+    console = Console(build_parser().parse_args(["--config-dir", str(tmp_path)]))
+    try:
+        qloop.run(console.connect_saved())
+        assert console._dialog is None  # it did not ask for the key again
+        assert console.window.fleet is not None
+        assert console.window.status.currentMessage() == ""  # not a stale "Connecting to Key…"
+        qloop.wait_until(lambda: console.window.devices_page.model.rowCount() > 0, what="rows")
+    finally:
+        qloop.run(console.aclose())
+        console.window.close()
+        console.window.deleteLater()
