@@ -196,6 +196,8 @@ class MainWindow(QMainWindow):
     def _on_fleet_state(self, state: ConnectionState, detail: str) -> None:
         if self._fleet is not None:
             self.status.set_connection(self._fleet.title, state, detail)
+            if state is ConnectionState.CONNECTED:
+                self.device_panel.refresh_failed()  # e.g. "connection refused" while the server was down
 
     def refresh_counts(self) -> None:
         fleet = self._fleet

@@ -273,3 +273,30 @@ def test_start_up_reconnects_with_an_api_key_kept_in_the_plain_text_file(qloop, 
         qloop.run(console.aclose())
         console.window.close()
         console.window.deleteLater()
+
+
+def test_panel_errors_from_a_server_outage_clear_when_the_connection_is_back(qloop, window_factory):
+    from console.fleet import ConnectionState, NetworkError
+
+    fleet = FakeFleet(5)
+    window = window_factory()
+    qloop.run(window.set_fleet(fleet))
+    page, panel = window.devices_page, window.device_panel
+    qloop.wait_until(lambda: page.model.rowCount() == 5)
+    original = fleet.get_device
+    down = [True]
+
+    async def get_device(device_id: str):  # type: ignore[no-untyped-def]
+        if down[0]:
+            raise NetworkError("Could not connect to 127.0.0.1: the connection was refused (is the server running?).")
+        return await original(device_id)
+
+    fleet.get_device = get_device  # type: ignore[method-assign]
+    fleet.emit_state(ConnectionState.RECONNECTING, "server down")
+    page.select_device("dev-00002")
+    qloop.wait_until(lambda: panel.details_view.failed, what="the outage shown")
+    assert "connection was refused" in panel.details_view.note.text()
+    down[0] = False
+    fleet.emit_state(ConnectionState.CONNECTED)
+    qloop.wait_until(lambda: panel.details_view.table.rowCount() > 0, what="details reloaded")
+    assert not panel.details_view.failed and not panel.details_view.note.isVisible()

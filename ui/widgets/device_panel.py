@@ -89,6 +89,7 @@ class _TabBase(QWidget):
         self.show_note("Select a device.")
 
     def show_note(self, text: str, error: bool = False) -> None:
+        self.failed = error and bool(text)
         self.note.setStyleSheet("color: #c0392b;" if error else "color: palette(mid);")
         self.note.setText(text)
         self.note.setVisible(bool(text))
@@ -290,6 +291,12 @@ class DevicePanel(QTabWidget):
             "Loading latest telemetry",
             on_error=lambda m: self._failed(self.latest_view, m, generation),
         )
+
+    def refresh_failed(self) -> None:
+        """Reload the built-in tabs if one shows an error (the connection is back: don't leave a stale failure)."""
+        views: list[QWidget] = [self.details_view, self.attributes_view, self.latest_view]
+        if any(isinstance(v, _TabBase) and v.failed for v in views):
+            self.refresh()
 
     def _notify(self, widget: QWidget) -> None:
         set_device = getattr(widget, "set_device", None)
