@@ -300,3 +300,21 @@ def test_panel_errors_from_a_server_outage_clear_when_the_connection_is_back(qlo
     fleet.emit_state(ConnectionState.CONNECTED)
     qloop.wait_until(lambda: panel.details_view.table.rowCount() > 0, what="details reloaded")
     assert not panel.details_view.failed and not panel.details_view.note.isVisible()
+
+
+def test_a_task_with_a_long_title_does_not_widen_the_window(qloop, window_factory):
+    import asyncio
+
+    window = window_factory()
+    window.show()
+    qloop.run(window.set_fleet(FakeFleet(5)))
+    before = window.minimumSizeHint().width()
+    title = "Exporting devices to " + "site-survey-north-building-third-floor-" * 4 + ".csv"
+    handle = window.tasks.start(asyncio.sleep(30), title, visible=True)
+    try:
+        qloop.wait_until(lambda: window.status.tasks.isVisible(), what="the task shown")
+        assert window.status.tasks.label.toolTip() == title
+        assert window.minimumSizeHint().width() <= before + 500  # the whole title would add ~1,000 px
+    finally:
+        handle.cancel()
+        qloop.run(window.tasks.wait_idle())

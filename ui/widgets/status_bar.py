@@ -13,6 +13,7 @@ from ui.tasks import BackgroundTask, TaskManager
 __all__ = ["StatusBar", "TaskIndicator"]
 
 _DETAIL_CHARS = 70  # of a connection state's reason shown in the bar
+_TITLE_CHARS = 50  # of a background task's title shown in the bar
 
 _STATE_COLOURS = {
     ConnectionState.CONNECTED: "#1b7f3b",
@@ -82,7 +83,10 @@ class TaskIndicator(QWidget):
             self._throttle.stop()
             return
         more = f" (+{len(self._shown) - 1} more)" if len(self._shown) > 1 else ""
-        self.label.setText(f"{handle.title}{more}")
+        title = handle.title  # e.g. a long export file name: shortened so the window doesn't widen, whole on hover
+        short = title if len(title) <= _TITLE_CHARS else title[: _TITLE_CHARS - 1].rstrip() + "…"
+        self.label.setText(f"{short}{more}")
+        self.label.setToolTip(title)
         if handle.total:
             self.progress.setRange(0, handle.total)
             self.progress.setValue(min(handle.done_count, handle.total))
