@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import random
 import string
+import zlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +24,7 @@ __all__ = [
     "ProfileSpec",
     "attributes_for",
     "dashboards",
+    "device_phase",
     "history_for",
     "make_devices",
     "signal_value",
@@ -266,10 +268,16 @@ def make_devices(config: DemoConfig, now_ms: int) -> list[DemoDevice]:
                 model=rng.choice(spec.models),
                 created_ms=created,
                 last_activity_ms=last_activity,
-                phase=rng.uniform(0, 2 * math.pi),
+                phase=device_phase(f"{spec.prefix}-{code}-{number:04d}"),
             )
         )
     return devices
+
+
+def device_phase(name: str) -> float:
+    """A device's wave phase, from its name alone: the seeded history and the simulator (which only knows what it
+    reads back from the server) must draw the same wave, or the live tail jumps away from the history."""
+    return zlib.crc32(name.encode()) / 0xFFFFFFFF * 2 * math.pi
 
 
 def signal_value(spec: KeySpec, phase: float, ts_ms: int, rng: random.Random) -> float | int:

@@ -16,7 +16,6 @@ import logging
 import math
 import random
 import time
-import zlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
@@ -85,7 +84,7 @@ async def simulated_devices(pb: PocketBase) -> list[SimDevice]:
             name = record.get_string_value("name")
             profile = record.get_string_value("profile")
             if profile in known:
-                phase = zlib.crc32(name.encode()) / 0xFFFFFFFF * 2 * math.pi
+                phase = data.device_phase(name)
                 devices.append(SimDevice(record.id, name, profile, record.get_bool_value("active"), phase))
     return devices
 

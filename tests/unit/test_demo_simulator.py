@@ -61,3 +61,40 @@ async def test_failures_back_off_and_log_sparingly(caplog: pytest.LogCaptureFixt
     assert max(delays) == MAX_FAILURE_PAUSE_S
     assert len(caplog.records) == 3  # failures 1, 11 and 21
     assert "is the server running" in caplog.records[0].getMessage()
+
+
+async def test_the_live_wave_continues_the_seeded_history():
+    """The simulator knows a device only by what it reads back (its name), yet must draw the same wave as the
+    seeded history: otherwise every chart of the demo jumps where history meets the live tail."""
+    from console.demo.simulator import simulated_devices
+
+    devices = data.make_devices(data.DemoConfig(), now_ms=1_700_000_000_000)[:20]
+
+    class Records:
+        def __init__(self) -> None:
+            self.pages = [[_Record(d) for d in devices]]
+
+        async def iter_pages(self, *args, **kwargs):
+            for page in self.pages:
+                yield page
+
+    class PB:
+        def collection(self, name):
+            return Records()
+
+    simulated = {d.name: d for d in await simulated_devices(PB())}
+    assert set(simulated) == {d.name for d in devices}
+    for device in devices:
+        assert simulated[device.name].phase == pytest.approx(device.phase)
+
+
+class _Record:
+    def __init__(self, device: data.DemoDevice) -> None:
+        self.id = f"id{device.index}"
+        self._values = {"name": device.name, "profile": device.profile, "active": device.active}
+
+    def get_string_value(self, key: str) -> str:
+        return str(self._values[key])
+
+    def get_bool_value(self, key: str) -> bool:
+        return bool(self._values[key])
