@@ -93,7 +93,7 @@ class ThingsboardClient(ServiceProperties):
 
         The session itself stays valid on the server.
         """
-        telemetry = self._services.get("telemetry") if hasattr(self, "_services") else None
+        telemetry = self._services.get("telemetry")
         if telemetry is not None:
             await telemetry.close()
         await self._http.aclose()
